@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// The `mailwarden` command. Each subcommand lives in commands/<name>.ts; only
+// commands that work are registered. User mistakes end with one line on
+// stderr and exit code 2; anything else is a bug and keeps its stack.
+import { Command, CommanderError } from "commander";
+import { PACKAGE_VERSION } from "../config/paths.js";
+import { registerQuery } from "./commands/query.js";
+import { registerSetup } from "./commands/setup.js";
+import { EXIT_USAGE, UserError } from "./errors.js";
+
+export function buildProgram(): Command {
+  const program = new Command("mailwarden")
+    .description("EDR-style telemetry and breach detection for ISP mail platforms")
+    .version(PACKAGE_VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerSetup(program);
+  registerQuery(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed help/version or the usage error itself.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`mailwarden: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv);
