@@ -4,6 +4,8 @@
 // stderr and exit code 2; anything else is a bug and keeps its stack.
 import { Command, CommanderError } from "commander";
 import { PACKAGE_VERSION } from "../config/paths.js";
+import { registerCollect } from "./commands/collect.js";
+import { registerParse } from "./commands/parse.js";
 import { registerQuery } from "./commands/query.js";
 import { registerSetup } from "./commands/setup.js";
 import { EXIT_USAGE, UserError } from "./errors.js";
@@ -15,6 +17,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerSetup(program);
+  registerParse(program);
+  registerCollect(program);
   registerQuery(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

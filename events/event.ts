@@ -1,7 +1,7 @@
 // The wire contract between collectors and the detector (DESIGN §4): one
 // normalized event per meaningful log line or socket sample. Validated at the
 // edges (parser output, Kafka consume); everything in between trusts the type.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { z } from "zod";
 
 export const EVENT_KINDS = ["auth", "cred_access", "net", "mail_out", "agent"] as const;
@@ -74,11 +74,8 @@ export type EventProcess = z.infer<typeof processSchema>;
  * `index` tells apart several events derived from one line.
  */
 export function eventId(host: string, source: string, position: string | number, line: string, index = 0): string {
-  return createHash("sha256")
-    .update(`${host}\u0000${source}\u0000${position}\u0000${index}\u0000`)
-    .update(line)
-    .digest("hex")
-    .slice(0, 32);
+  // One-shot hash: half the cost of a Hash object on the parser's hot path.
+  return hash("sha256", `${host}\u0000${source}\u0000${position}\u0000${index}\u0000${line}`).slice(0, 32);
 }
 
 /** Caps `raw` at RAW_MAX_BYTES of UTF-8 without splitting a character. */
