@@ -1,0 +1,201 @@
+// Runs the detections over events by event time (DESIGN §5). Events from
+// several partitions arrive interleaved, so they are held in a reorder buffer
+// and released in (time, id) order once the watermark — the newest event time
+// seen minus the allowed lateness — has passed them: the same input gives the
+// same order, hence the same findings, ids and scores. An event older than
+// what was already released is late: it is counted and still evaluated.
+//
+// One engine can run all detections (a single process) or only those of some
+// state keys (a stage of a scaled-out deployment, see detector/service).
+import TinyQueue from "tinyqueue";
+import type { MailEvent } from "../../events/event.js";
+import type { AnyDetection, DetectionContext, DetectionInstance, Enricher, StateKey } from "./detection.js";
+import type { Finding } from "./finding.js";
+
+export interface EngineDetection {
+  detection: AnyDetection;
+  config: unknown;
+}
+
+export interface EngineOptions {
+  detections: EngineDetection[];
+  ctx: DetectionContext;
+  /** How far behind the newest event an event may arrive and still be ordered. */
+  allowedLatenessMs: number;
+  /** Entities idle for longer are forgotten. */
+  idleEvictionMs: number;
+  /** Only detections (and enrichers) keyed by these run here; default all. */
+  keys?: StateKey[];
+  /** Drops findings (suppressions, allow-lists of the alert workflow). */
+  accept?: (f: Finding) => boolean;
+}
+
+export interface EngineStats {
+  events: number;
+  late: number;
+  findings: number;
+  buffered: number;
+  watermark: number;
+  entities: Record<string, number>;
+}
+
+interface Running {
+  id: string;
+  kinds: Set<string>;
+  instance: DetectionInstance;
+}
+
+const EVICT_EVERY_MS = 10 * 60_000;
+const TICK_MS = 10_000;
+
+const order = (a: MailEvent, b: MailEvent) =>
+  a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+export class DetectorEngine {
+  private readonly running: Running[] = [];
+  private readonly enrichers: { id: string; instance: Enricher }[] = [];
+  private buffer = new TinyQueue<MailEvent>([], order);
+  private maxTs = Number.NEGATIVE_INFINITY;
+  /** Event time up to which events have been released (ms). */
+  private frontier = Number.NEGATIVE_INFINITY;
+  private lastTick = Number.NEGATIVE_INFINITY;
+  private lastEvict = Number.NEGATIVE_INFINITY;
+  /** Finding id → score last emitted: a re-fire is only passed on when it ranks higher. */
+  private readonly emitted = new Map<string, number>();
+  private counters = { events: 0, late: 0, findings: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    const keys = opts.keys ? new Set(opts.keys) : undefined;
+    for (const { detection, config } of opts.detections) {
+      if (detection.enrich && (!keys || keys.has(detection.enrich.key))) {
+        this.enrichers.push({ id: detection.id, instance: detection.enrich.create(config, opts.ctx) });
+      }
+      if (!keys || keys.has(detection.key)) {
+        this.running.push({
+          id: detection.id,
+          kinds: new Set(detection.kinds),
+          instance: detection.create(config, opts.ctx),
+        });
+      }
+    }
+  }
+
+  /** Accepts one event; returns the findings of the events this released. */
+  ingest(e: MailEvent): Finding[] {
+    const t = Date.parse(e.ts);
+    this.counters.events += 1;
+    if (t < this.frontier) {
+      this.counters.late += 1;
+      return this.evaluate(e, t);
+    }
+    this.buffer.push(e);
+    if (t > this.maxTs) this.maxTs = t;
+    return this.release(this.maxTs - this.opts.allowedLatenessMs);
+  }
+
+  /** Releases everything buffered (end of input, or the input went idle). */
+  flush(): Finding[] {
+    return this.release(Number.POSITIVE_INFINITY);
+  }
+
+  /** Moves event time forward without an event (live mode: the clock of an idle input). */
+  advanceTo(now: number): Finding[] {
+    if (now > this.maxTs) this.maxTs = now;
+    return this.release(this.maxTs - this.opts.allowedLatenessMs);
+  }
+
+  private release(upTo: number): Finding[] {
+    const out: Finding[] = [];
+    for (let e = this.buffer.peek(); e !== undefined && Date.parse(e.ts) <= upTo; e = this.buffer.peek()) {
+      this.buffer.pop();
+      const t = Date.parse(e.ts);
+      this.frontier = Math.max(this.frontier, t);
+      for (const f of this.evaluate(e, t)) out.push(f);
+    }
+    if (Number.isFinite(upTo) && upTo > this.frontier && this.buffer.length === 0) this.frontier = upTo;
+    for (const f of this.tick(this.frontier)) out.push(f);
+    return out;
+  }
+
+  private evaluate(e: MailEvent, t: number): Finding[] {
+    for (const { instance } of this.enrichers) instance.onEvent(e, t);
+    const out: Finding[] = [];
+    for (const r of this.running) {
+      if (!r.kinds.has(e.kind)) continue;
+      for (const f of r.instance.onEvent(e, t)) this.emit(f, out);
+    }
+    return out;
+  }
+
+  private tick(now: number): Finding[] {
+    const out: Finding[] = [];
+    if (!Number.isFinite(now) || now - this.lastTick < TICK_MS) return out;
+    this.lastTick = now;
+    for (const r of this.running) for (const f of r.instance.onTime?.(now) ?? []) this.emit(f, out);
+    if (now - this.lastEvict >= EVICT_EVERY_MS) {
+      this.lastEvict = now;
+      const before = now - this.opts.idleEvictionMs;
+      for (const r of this.running) r.instance.evict(before);
+      for (const en of this.enrichers) en.instance.evict(before);
+      if (this.emitted.size > 100_000) this.emitted.clear();
+    }
+    return out;
+  }
+
+  private emit(f: Finding, out: Finding[]): void {
+    const prev = this.emitted.get(f.id);
+    if (prev !== undefined && f.score <= prev) return;
+    this.emitted.set(f.id, f.score);
+    if (this.opts.accept && !this.opts.accept(f)) return;
+    this.counters.findings += 1;
+    out.push(f);
+  }
+
+  stats(): EngineStats {
+    const entities: Record<string, number> = {};
+    for (const r of this.running) entities[r.id] = r.instance.size();
+    for (const en of this.enrichers) entities[`${en.id}#enrich`] = en.instance.size();
+    return { ...this.counters, buffered: this.buffer.length, watermark: this.frontier, entities };
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      v: 1,
+      maxTs: this.maxTs,
+      frontier: this.frontier,
+      lastTick: this.lastTick,
+      lastEvict: this.lastEvict,
+      buffered: [...this.buffer.data.slice(0, this.buffer.length)],
+      emitted: [...this.emitted],
+      counters: { ...this.counters },
+      detections: Object.fromEntries(this.running.map((r) => [r.id, r.instance.snapshot()])),
+      enrichers: Object.fromEntries(this.enrichers.map((en) => [en.id, en.instance.snapshot()])),
+    };
+  }
+
+  restore(s: EngineSnapshot): void {
+    this.maxTs = s.maxTs ?? Number.NEGATIVE_INFINITY;
+    this.frontier = s.frontier ?? Number.NEGATIVE_INFINITY;
+    this.lastTick = s.lastTick ?? Number.NEGATIVE_INFINITY;
+    this.lastEvict = s.lastEvict ?? Number.NEGATIVE_INFINITY;
+    this.buffer = new TinyQueue<MailEvent>([...s.buffered], order);
+    this.emitted.clear();
+    for (const [id, score] of s.emitted) this.emitted.set(id, score);
+    this.counters = { ...s.counters };
+    for (const r of this.running) if (s.detections[r.id] !== undefined) r.instance.restore(s.detections[r.id]);
+    for (const en of this.enrichers) if (s.enrichers[en.id] !== undefined) en.instance.restore(s.enrichers[en.id]);
+  }
+}
+
+export interface EngineSnapshot {
+  v: 1;
+  maxTs: number;
+  frontier: number;
+  lastTick: number;
+  lastEvict: number;
+  buffered: MailEvent[];
+  emitted: [string, number][];
+  counters: { events: number; late: number; findings: number };
+  detections: Record<string, unknown>;
+  enrichers: Record<string, unknown>;
+}
