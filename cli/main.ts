@@ -5,9 +5,13 @@
 import { Command, CommanderError } from "commander";
 import { PACKAGE_VERSION } from "../config/paths.js";
 import { registerCollect } from "./commands/collect.js";
+import { registerDemo } from "./commands/demo.js";
+import { registerDetect } from "./commands/detect.js";
 import { registerParse } from "./commands/parse.js";
 import { registerQuery } from "./commands/query.js";
+import { registerReplay } from "./commands/replay.js";
 import { registerSetup } from "./commands/setup.js";
+import { registerSimulate } from "./commands/simulate.js";
 import { EXIT_USAGE, UserError } from "./errors.js";
 
 export function buildProgram(): Command {
@@ -16,9 +20,13 @@ export function buildProgram(): Command {
     .version(PACKAGE_VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerDemo(program);
   registerSetup(program);
   registerParse(program);
   registerCollect(program);
+  registerSimulate(program);
+  registerReplay(program);
+  registerDetect(program);
   registerQuery(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

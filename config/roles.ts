@@ -1,13 +1,46 @@
 // One schema per role. The CLI's one-shot commands (query, setup) use the
 // detector's schema, so they see the same store and broker the detector uses.
 import { z } from "zod";
+import { compileSsOptions } from "../collectors/parsers/ss.js";
+import { correlatorConfig } from "../detector/correlator/correlator.js";
 import { SOURCES } from "../events/event.js";
 import { kafkaSchema, logSchema, storeSchema } from "./common.js";
+
+export const detectorSectionSchema = z
+  .strictObject({
+    /** Checkpoints of detector state with the Kafka offsets they belong to. */
+    stateDir: z.string().min(1).default("./state/detector"),
+    /** Consumer group prefix; every detector instance of one deployment shares it. */
+    groupId: z.string().min(1).default("mailwarden-detector"),
+    /** Events this far behind the newest one are still put in order. */
+    allowedLatenessSeconds: z.int().min(0).max(3600).default(120),
+    /** With no new event for this long (wall time), buffered events are evaluated anyway. */
+    idleFlushSeconds: z.int().min(1).max(600).default(5),
+    checkpointSeconds: z.int().min(1).max(3600).default(10),
+    /** Where a new consumer group starts: all records still in the topics, or only new ones. */
+    startAt: z.enum(["earliest", "latest"]).default("earliest"),
+    /** Entities idle this long are forgotten (keep it above the longest window: 7 days). */
+    idleEvictionDays: z.int().min(1).max(365).default(14),
+    /** Per-detection settings, validated against each detection's own schema. */
+    detections: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    disabled: z.array(z.string()).default([]),
+    correlator: correlatorConfig.prefault({}),
+    networks: z
+      .strictObject({
+        /** Our own networks: never "sources", never "egress". */
+        internal: z.array(z.string()).optional(),
+        /** JSON file of [{cidr, asn, country, name?}] for offline ASN/country lookups. */
+        asnTable: z.string().min(1).optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
 
 export const detectorConfigSchema = z.strictObject({
   kafka: kafkaSchema,
   store: storeSchema,
   log: logSchema,
+  detector: detectorSectionSchema,
 });
 export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
 
@@ -33,7 +66,39 @@ const stdinSourceSchema = z.strictObject({
   parser: parserId.default("auto"),
 });
 
-export const sourceSchema = z.discriminatedUnion("type", [fileSourceSchema, journaldSourceSchema, stdinSourceSchema]);
+const ssSourceSchema = z
+  .strictObject({
+    type: z.literal("ss"),
+    /** Seconds between samples of the kernel's TCP socket table. */
+    intervalSeconds: z.number().min(0.1).max(3600).default(5),
+    /** Peers in these networks are not egress (CIDR). Default: RFC 1918, loopback, link-local, ULA. */
+    internalNetworks: z.array(z.string().min(1)).optional(),
+    /** Sockets tracked at most; past that they are counted (conn_untracked). */
+    maxSockets: z.int().min(1).optional(),
+    ssPath: z.string().min(1).default("ss"),
+  })
+  .superRefine((s, ctx) => {
+    try {
+      compileSsOptions(ssOptions(s));
+    } catch (e) {
+      ctx.addIssue({ code: "custom", path: ["internalNetworks"], message: (e as Error).message });
+    }
+  });
+
+/** The ss parser's options from an `ss` source's config. */
+export function ssOptions(s: { internalNetworks?: string[] | undefined; maxSockets?: number | undefined }) {
+  return {
+    ...(s.internalNetworks ? { internalNetworks: s.internalNetworks } : {}),
+    ...(s.maxSockets ? { maxSockets: s.maxSockets } : {}),
+  };
+}
+
+export const sourceSchema = z.discriminatedUnion("type", [
+  fileSourceSchema,
+  journaldSourceSchema,
+  stdinSourceSchema,
+  ssSourceSchema,
+]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 export const collectorConfigSchema = z.strictObject({

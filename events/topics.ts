@@ -12,7 +12,6 @@ export const EVENT_TOPICS: Record<EventKind, string> = {
 };
 export const ALERTS_TOPIC = `${TOPIC_PREFIX}.alerts`;
 export const DEADLETTER_TOPIC = `${TOPIC_PREFIX}.deadletter`;
-export const ALL_TOPICS = [...Object.values(EVENT_TOPICS), ALERTS_TOPIC, DEADLETTER_TOPIC];
 
 /**
  * Partition key per topic. The state a detection keeps must live on one
@@ -34,3 +33,24 @@ export function partitionKey(e: MailEvent): string {
       return `h:${e.host}`;
   }
 }
+
+/**
+ * Internal topics of the detector. Auth events are produced keyed by account;
+ * detections keyed by source network or mail domain read them again from a
+ * repartition topic with that key, so their state is never shared between
+ * detector instances. Findings of every instance meet on one partition, where
+ * the correlator turns them into incidents.
+ */
+export const REPARTITION_TOPICS = {
+  source: `${TOPIC_PREFIX}.repartition.source`,
+  domain: `${TOPIC_PREFIX}.repartition.domain`,
+} as const;
+export const FINDINGS_TOPIC = `${TOPIC_PREFIX}.findings`;
+
+export const ALL_TOPICS = [
+  ...Object.values(EVENT_TOPICS),
+  ALERTS_TOPIC,
+  DEADLETTER_TOPIC,
+  ...Object.values(REPARTITION_TOPICS),
+  FINDINGS_TOPIC,
+];

@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import type { Command } from "commander";
 import { Agent } from "../../collectors/agent/agent.js";
 import { journalctlAvailable } from "../../collectors/sources/journald.js";
+import { probeSs, SsUnavailableError } from "../../collectors/sources/socket-poller.js";
 import { loadConfig } from "../../config/load.js";
 import { collectorConfigSchema } from "../../config/roles.js";
 import { createLogger } from "../../telemetry/log.js";
@@ -27,6 +28,14 @@ export function registerCollect(program: Command): void {
             throw new UserError(
               `collect: sources.${i}.path: cannot read ${s.path} (${(e as NodeJS.ErrnoException).code})`,
             );
+          }
+        }
+        if (s.type === "ss") {
+          try {
+            probeSs(s.ssPath);
+          } catch (e) {
+            if (e instanceof SsUnavailableError) throw new UserError(`collect: sources.${i}: ${e.message}`);
+            throw e;
           }
         }
         if (s.type === "journald" && !journalctlAvailable()) {

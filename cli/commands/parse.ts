@@ -21,7 +21,7 @@ export function registerParse(program: Command): void {
     .command("parse")
     .description("parse log lines offline: one normalized event per recognized line (JSONL on stdout)")
     .argument("[file]", "log file, or - for standard input", "-")
-    .option("--source <name>", "parser id, or auto to pick one per line by syslog program", "auto")
+    .option("--source <name>", "parser id, or auto to pick one per line (native format, else syslog program)", "auto")
     .option("--host <name>", "host for lines whose envelope names none")
     .option("--year <year>", "year of the first RFC 3164 line (default: inferred from today)")
     .action(async (file: string, opts: ParseOptions) => {
@@ -52,6 +52,8 @@ export function registerParse(program: Command): void {
         for (const e of parser.parseLine(line.text, line.position)) out.push(JSON.stringify(e));
         if (out.length >= 512) await flush(out);
       }
+      // End of input: events still waiting for their last record (an auditd event without EOE...).
+      for (const e of parser.flush()) out.push(JSON.stringify(e));
       await flush(out);
       const s = parser.stats();
       const skipped = Object.entries(s.skipped)

@@ -6,16 +6,18 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { Kafka } from "kafkajs";
-import type { CollectorConfig, SourceConfig } from "../../config/roles.js";
-import { eventId, type MailEvent } from "../../events/event.js";
+import { type CollectorConfig, type SourceConfig, ssOptions } from "../../config/roles.js";
+import type { MailEvent } from "../../events/event.js";
 import type { Logger } from "../../telemetry/log.js";
 import { createLineParser, type LineParser } from "../pipeline/line-parser.js";
 import { DEFAULT_SHIPPER, KafkaShipper } from "../sinks/kafka.js";
 import { FileSource } from "../sources/file.js";
 import { JournaldSource } from "../sources/journald.js";
+import { SocketPoller } from "../sources/socket-poller.js";
 import { StdinSource } from "../sources/stdin.js";
 import type { Source } from "../sources/types.js";
 import { Spool } from "../spool/spool.js";
+import { heartbeatEvent } from "./heartbeat.js";
 
 export interface AgentDeps {
   kafka: Kafka;
@@ -52,7 +54,12 @@ export class Agent {
     this.shipper = new KafkaShipper(deps.kafka, this.spool, deps.log, DEFAULT_SHIPPER);
     this.pipes = cfg.sources.map((s) => ({
       source: this.buildSource(s),
-      parser: createLineParser({ source: s.parser, host: this.host, now: this.now }),
+      parser: createLineParser({
+        source: s.type === "ss" ? "ss" : s.parser,
+        host: this.host,
+        now: this.now,
+        ...(s.type === "ss" ? { parserOptions: { ss: ssOptions(s) } } : {}),
+      }),
     }));
   }
 
@@ -71,6 +78,13 @@ export class Agent {
         return new JournaldSource({ matches: s.matches, stateDir: this.cfg.stateDir });
       case "stdin":
         return new StdinSource(this.deps.stdin);
+      case "ss":
+        return new SocketPoller({
+          intervalMs: Math.round(s.intervalSeconds * 1000),
+          ssPath: s.ssPath,
+          now: this.now,
+          onError: (m) => this.deps.log.warn({ source: "ss" }, m),
+        });
     }
   }
 
@@ -126,17 +140,10 @@ export class Agent {
   }
 
   private heartbeat(): MailEvent {
-    const ts = this.now().toISOString();
     this.heartbeatSeq += 1;
-    return {
-      id: eventId(this.host, "agent", `heartbeat:${ts}:${this.heartbeatSeq}`, ""),
-      ts,
-      host: this.host,
-      source: "agent",
-      kind: "agent",
-      action: "heartbeat",
-      outcome: "success",
-      attrs: { ...this.counters(), interval_s: this.cfg.heartbeatSeconds },
-    };
+    return heartbeatEvent(this.host, this.now().toISOString(), this.heartbeatSeq, {
+      ...this.counters(),
+      interval_s: this.cfg.heartbeatSeconds,
+    });
   }
 }

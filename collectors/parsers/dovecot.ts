@@ -38,7 +38,7 @@
 
 import { countOrUndefined, ipOrUndefined, portOrUndefined } from "./fields.js";
 import { parsePamFailure } from "./pam.js";
-import { type Attrs, type AuthParser, type EnvelopeRecord, NO_EVENTS, type PartialEvent } from "./types.js";
+import { type Attrs, type EnvelopeRecord, type LogParser, NO_EVENTS, type PartialEvent } from "./types.js";
 
 const LOGIN_PROCESS = /^(imap|pop3|submission|managesieve)-login: (?:Info: )?/;
 const SESSION = /^[\w+/=.-]{1,128}$/;
@@ -285,7 +285,7 @@ function parsePamLine(msg: string): readonly PartialEvent[] | null {
   return [e];
 }
 
-export const dovecotParser: AuthParser<undefined> = {
+export const dovecotParser: LogParser<undefined> = {
   id: "dovecot",
   createState: () => undefined,
   parse(rec: EnvelopeRecord): readonly PartialEvent[] | null {

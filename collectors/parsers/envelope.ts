@@ -4,7 +4,8 @@
 //   `Jun 17 03:12:45 host prog[pid]: msg`                RFC 3164 (optional <PRI>, host optional)
 //   `2026-06-17T03:12:45.123456+00:00 host prog[pid]: msg` rsyslog high-precision ISO-8601
 //   `<34>1 2026-06-17T03:12:45.123Z host app 123 - - msg`  RFC 5424
-//   `{"__REALTIME_TIMESTAMP":"...","MESSAGE":...}`        `journalctl -o json`
+//   `{"__REALTIME_TIMESTAMP":"...","MESSAGE":...}`        `journalctl -o json` (audit records
+//                                                         rebuilt as auditd's `type=... msg=audit(...)`)
 //   `[17-Jun-2026 03:12:45 +0000]: <sess> msg`             Roundcube's own log files
 //   `Jun 17 03:12:45 imap-login: Info: ...`               Dovecot's own log file (log_path)
 //   `2026-06-17 03:12:45 auth-worker(...)...`             the same with an ISO log_timestamp
@@ -224,6 +225,31 @@ function journalString(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * journald keeps the kernel's audit records with their serial in fields
+ * (`MESSAGE=SYSCALL arch=...`, `_AUDIT_TYPE_NAME`, `_AUDIT_ID`, and the audit
+ * time in `_SOURCE_REALTIME_TIMESTAMP`): rebuild auditd's own record text,
+ * `type=SYSCALL msg=audit(<s>.<ms>:<serial>): arch=...`, so the auditd parser
+ * can join the records of one event.
+ */
+function journalAudit(r: Record<string, unknown>, message: string): EnvelopeRecord | null {
+  const type = journalString(r._AUDIT_TYPE_NAME);
+  const serial = journalString(r._AUDIT_ID);
+  const usec = journalString(r._SOURCE_REALTIME_TIMESTAMP) ?? journalString(r.__REALTIME_TIMESTAMP);
+  if (type === undefined || serial === undefined || usec === undefined) return null;
+  if (!/^[A-Z_0-9]{2,32}$/.test(type) || !/^\d{1,20}$/.test(serial) || !/^\d{7,17}$/.test(usec)) return null;
+  const ms = Math.floor(Number(usec) / 1000);
+  const body = message.startsWith(`${type} `) ? message.slice(type.length + 1) : message === type ? "" : message;
+  const stamp = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, "0")}`;
+  return {
+    ts: ms,
+    host: journalString(r._HOSTNAME),
+    program: "audit",
+    pid: undefined,
+    message: `type=${type} msg=audit(${stamp}:${serial}): ${body}`,
+  };
+}
+
 function parseJournalJson(line: string): EnvelopeRecord | null {
   let o: unknown;
   try {
@@ -237,6 +263,8 @@ function parseJournalJson(line: string): EnvelopeRecord | null {
   const usec = journalString(r.__REALTIME_TIMESTAMP);
   if (message === undefined || usec === undefined || !/^\d{1,17}$/.test(usec)) return null;
   const pidText = journalString(r.SYSLOG_PID) ?? journalString(r._PID);
+  const audit = r._TRANSPORT === "audit" ? journalAudit(r, message) : null;
+  if (audit !== null) return audit;
   return {
     ts: Math.floor(Number(usec) / 1000),
     host: journalString(r._HOSTNAME),

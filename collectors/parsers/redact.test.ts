@@ -32,6 +32,39 @@ const cases: Array<[name: string, input: string, expected: string]> = [
   ["pass= and pwd= fields", 'x pass=abc, pwd="d e"; y', `x pass=${REDACTED}, pwd=${REDACTED}; y`],
   ["userPassword: value", "userPassword: {SSHA}abc", `userPassword: ${REDACTED}`],
   ["bindpw-like secret=", "client_secret=s3cr3t&x=1", `client_secret=${REDACTED}&x=1`],
+  [
+    "SQL comparison with spaces and a quoted password with a space",
+    "SELECT username FROM mailbox WHERE username = 'bob' AND password = 'hunter2 x'",
+    `SELECT username FROM mailbox WHERE username = 'bob' AND password = '${REDACTED}'`,
+  ],
+  ["SQL SET PASSWORD", "SET PASSWORD FOR 'eve'@'%' = PASSWORD('hunter2')", `SET PASSWORD FOR 'eve'@'%' = PASSWORD('${REDACTED}')`],
+  ["SQL SET PASSWORD = literal", "SET PASSWORD = 'hunter2'", `SET PASSWORD = '${REDACTED}'`],
+  [
+    "SQL IDENTIFIED BY",
+    "CREATE USER 'eve'@'%' IDENTIFIED BY 'hunter2'",
+    `CREATE USER 'eve'@'%' IDENTIFIED BY '${REDACTED}'`,
+  ],
+  [
+    "SQL IDENTIFIED VIA ... USING PASSWORD()",
+    "ALTER USER eve IDENTIFIED VIA ed25519 USING PASSWORD('hunter2')",
+    `ALTER USER eve IDENTIFIED VIA ed25519 USING PASSWORD('${REDACTED}')`,
+  ],
+  [
+    "SQL password column compared through a function, backticks",
+    "SELECT 1 FROM users WHERE `password` = ENCRYPT('hunter2', `password`)",
+    `SELECT 1 FROM users WHERE \`password\` = ENCRYPT('${REDACTED}', \`password\`)`,
+  ],
+  [
+    "SQL INSERT with a password column",
+    "INSERT INTO mailbox (username,password,name) VALUES ('bob@example.com','{SHA512-CRYPT}$6$s3cr3t','Bob')",
+    `INSERT INTO mailbox (username,password,name) VALUES ('${REDACTED}','${REDACTED}','${REDACTED}')`,
+  ],
+  [
+    "SQL UPDATE SET password (escaped quote inside)",
+    "UPDATE mailbox SET password='{SSHA}hunter2\\'x' WHERE username='bob'",
+    // the key=value rule then drops the quotes: still nothing of the value left
+    `UPDATE mailbox SET password=${REDACTED} WHERE username='bob'`,
+  ],
 ];
 
 for (const [name, input, expected] of cases) {

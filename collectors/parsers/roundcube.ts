@@ -24,7 +24,7 @@
 // `attrs.src_ambiguous = true` (never a guessed address).
 
 import { ipOrUndefined } from "./fields.js";
-import type { Attrs, AuthParser, EnvelopeRecord, PartialEvent } from "./types.js";
+import type { Attrs, EnvelopeRecord, LogParser, PartialEvent } from "./types.js";
 
 // An address never ends in "." (which ends the sentence in "from 192.0.2.7. AUTHENTICATE ...").
 const IP = "([0-9A-Fa-f.:]{1,44}[0-9A-Fa-f:])";
@@ -170,7 +170,7 @@ function parseMessage(message: string): PartialEvent | null {
   }
 }
 
-export const roundcubeParser: AuthParser<undefined> = {
+export const roundcubeParser: LogParser<undefined> = {
   id: "roundcube",
   createState: () => undefined,
   parse(rec: EnvelopeRecord): readonly PartialEvent[] | null {

@@ -28,7 +28,7 @@
 
 import { ipOrUndefined, portOrUndefined } from "./fields.js";
 import { parsePamFailure } from "./pam.js";
-import type { Attrs, AuthParser, EnvelopeRecord, PartialEvent } from "./types.js";
+import type { Attrs, EnvelopeRecord, LogParser, PartialEvent } from "./types.js";
 
 const IP = "([0-9A-Fa-f.:]{2,45})";
 const FAILED_ACCEPTED = /^(Failed|Accepted) ([\w/-]{1,64}) for /;
@@ -186,7 +186,7 @@ function parseMessage(rec: EnvelopeRecord, msg: string): PartialEvent | null {
   return null;
 }
 
-export const sshdParser: AuthParser<undefined> = {
+export const sshdParser: LogParser<undefined> = {
   id: "sshd",
   createState: () => undefined,
   parse(rec: EnvelopeRecord): readonly PartialEvent[] | null {

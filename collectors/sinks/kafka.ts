@@ -30,6 +30,21 @@ export function toTopicMessages(events: MailEvent[]): { topic: string; messages:
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/** The producer settings every event producer uses (agent and replay): ordered, idempotent. */
+export function createEventProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+}
+
+export async function sendEvents(producer: Producer, events: MailEvent[]): Promise<void> {
+  await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages: toTopicMessages(events) });
+}
+
 export class KafkaShipper {
   private producer: Producer | undefined;
   private connected = false;
@@ -89,25 +104,14 @@ export class KafkaShipper {
   private async shipOnce(): Promise<void> {
     const batch = await this.spool.read(this.opts.maxBatchEvents);
     if (!batch || batch.events.length === 0) return;
-    const producer = await this.connect();
-    await producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.GZIP,
-      topicMessages: toTopicMessages(batch.events),
-    });
+    await sendEvents(await this.connect(), batch.events);
     this.spool.ack(batch.end);
     this.sent += batch.events.length;
   }
 
   private async connect(): Promise<Producer> {
     if (this.producer && this.connected) return this.producer;
-    this.producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
-    });
+    this.producer = createEventProducer(this.kafka);
     await this.producer.connect();
     this.connected = true;
     return this.producer;

@@ -1,12 +1,14 @@
-// The agent's disk buffer: every event is appended here before its source
-// offset is committed, and leaves only when Kafka has acknowledged it. While
-// the broker is unreachable the spool simply grows; when it reaches its size
-// bound, `append` waits (the sources stop reading) rather than drop anything.
-// Because every event passes through one FIFO, "drain the spool in order
-// before new events" holds by construction.
+// A durable disk FIFO of JSON records. The agent's buffer: every event is
+// appended here before its source offset is committed, and leaves only when
+// Kafka has acknowledged it. While the broker is unreachable the spool simply
+// grows; when it reaches its size bound, `append` waits (the sources stop
+// reading) rather than drop anything. Because every event passes through one
+// FIFO, "drain the spool in order before new events" holds by construction.
+// The detector's notification outboxes use the same FIFO for alert notices
+// (`Spool<AlertNotice>`); the payload type defaults to the agent's events.
 //
 // On disk: segment files `<seq>.seg` of records
-//   [u32 payload length][u32 crc32(payload)][payload = JSON array of events]
+//   [u32 payload length][u32 crc32(payload)][payload = JSON array of items]
 // and `cursor.json` = the first unacknowledged (segment, offset). A record cut
 // short by a crash (or failing its checksum) ends the segment: it is counted,
 // truncated away, and everything before it is kept.
@@ -42,15 +44,16 @@ interface Cursor {
   offset: number;
 }
 
-export interface SpoolBatch {
-  events: MailEvent[];
+export interface SpoolBatch<T = MailEvent> {
+  /** The items read (events, for the agent). */
+  events: T[];
   /** Pass to `ack` once the events are durable downstream. */
   end: Cursor;
 }
 
 const segName = (seq: number) => `${String(seq).padStart(12, "0")}.seg`;
 
-export class Spool {
+export class Spool<T = MailEvent> {
   private readonly dir: string;
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
@@ -94,7 +97,7 @@ export class Spool {
   }
 
   /** Appends durably (fsync); waits while the spool is full. */
-  async append(events: MailEvent[]): Promise<void> {
+  async append(events: T[]): Promise<void> {
     if (events.length === 0) return;
     const payload = Buffer.from(JSON.stringify(events));
     while (this.pendingBytes > 0 && this.pendingBytes + payload.length + HEADER > this.maxBytes) {
@@ -120,7 +123,7 @@ export class Spool {
    * Reads up to about `maxEvents` events from the cursor without consuming
    * them; resolves when there is at least one record or `signal` aborts.
    */
-  async read(maxEvents: number, signal?: AbortSignal): Promise<SpoolBatch | undefined> {
+  async read(maxEvents: number, signal?: AbortSignal): Promise<SpoolBatch<T> | undefined> {
     while (this.isEmpty) {
       if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => {
@@ -128,7 +131,7 @@ export class Spool {
         signal?.addEventListener("abort", () => resolve(), { once: true });
       });
     }
-    const events: MailEvent[] = [];
+    const events: T[] = [];
     let { segment, offset } = this.cursor;
     while (events.length < maxEvents) {
       const size = this.sizes.get(segment) ?? 0;
@@ -140,7 +143,7 @@ export class Spool {
         continue;
       }
       const buf = readRecordAt(join(this.dir, segName(segment)), offset);
-      for (const e of JSON.parse(buf.toString("utf8")) as MailEvent[]) events.push(e);
+      for (const e of JSON.parse(buf.toString("utf8")) as T[]) events.push(e);
       offset += HEADER + buf.length;
     }
     return { events, end: { segment, offset } };

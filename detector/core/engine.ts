@@ -28,6 +28,8 @@ export interface EngineOptions {
   keys?: StateKey[];
   /** Drops findings (suppressions, allow-lists of the alert workflow). */
   accept?: (f: Finding) => boolean;
+  /** Sees every event once it is released and enriched (to re-key it for the next stage). */
+  onRelease?: (e: MailEvent) => void;
 }
 
 export interface EngineStats {
@@ -119,6 +121,7 @@ export class DetectorEngine {
 
   private evaluate(e: MailEvent, t: number): Finding[] {
     for (const { instance } of this.enrichers) instance.onEvent(e, t);
+    this.opts.onRelease?.(e);
     const out: Finding[] = [];
     for (const r of this.running) {
       if (!r.kinds.has(e.kind)) continue;

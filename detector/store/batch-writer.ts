@@ -34,7 +34,7 @@ export class BatchWriter<Row extends object> {
     if (this.pending.length > 0) {
       this.timer ??= setTimeout(() => {
         this.flush().catch((e) => this.opts.onError?.(e));
-      }, this.opts.maxDelayMs);
+      }, this.opts.maxDelayMs).unref();
     }
   }
 

@@ -1,7 +1,7 @@
 // Topic provisioning. The local broker runs with auto.create.topics.enable=false
 // (as production clusters should), so every process ensures its topics first.
 import type { Admin } from "kafkajs";
-import { ALL_TOPICS } from "../../events/topics.js";
+import { ALL_TOPICS, FINDINGS_TOPIC } from "../../events/topics.js";
 
 export interface TopicSpec {
   topic: string;
@@ -23,7 +23,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
   const results = await Promise.all(
     missing.map(async (s) => {
       const created = await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [
           {
             topic: s.topic,
@@ -36,7 +36,29 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
       return created ? s.topic : undefined;
     }),
   );
-  return results.filter((t): t is string => t !== undefined);
+  const created = results.filter((t): t is string => t !== undefined);
+  await waitForLeaders(admin, created);
+  return created;
+}
+
+/**
+ * Waits until new topics have a leader for every partition. kafkajs's own
+ * wait retries only LEADER_NOT_AVAILABLE, while a KRaft broker first answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic it is still creating.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 15_000): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Specs for every pipeline topic (events, alerts, dead letters) with one shape. */

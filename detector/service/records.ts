@@ -1,0 +1,40 @@
+// Decoding Kafka records into events at the edge: a record that is not a valid
+// event goes to the dead-letter topic with its reason and is counted; it never
+// stops the stage.
+import type { Message } from "kafkajs";
+import { type MailEvent, validateEvent } from "../../events/event.js";
+import { DEADLETTER_TOPIC } from "../../events/topics.js";
+import type { StageMessage } from "./stage.js";
+
+export interface DecodedBatch {
+  events: MailEvent[];
+  deadLetters: { topic: string; messages: Message[] };
+}
+
+export function decodeEvents(messages: StageMessage[]): DecodedBatch {
+  const events: MailEvent[] = [];
+  const dead: Message[] = [];
+  for (const { topic, partition, message } of messages) {
+    const text = message.value?.toString("utf8") ?? "";
+    let reason: string;
+    try {
+      const r = validateEvent(JSON.parse(text));
+      if (r.ok) {
+        events.push(r.event);
+        continue;
+      }
+      reason = r.reason;
+    } catch {
+      reason = "not JSON";
+    }
+    dead.push({
+      key: message.key,
+      value: message.value,
+      headers: {
+        reason: reason.slice(0, 500),
+        origin: `${topic}/${partition}/${message.offset}`,
+      },
+    });
+  }
+  return { events, deadLetters: { topic: DEADLETTER_TOPIC, messages: dead } };
+}

@@ -1,0 +1,243 @@
+// One consuming stage of the detector: a consumer group over some topics, a
+// handler whose outputs are durable when it resolves, and state that is
+// checkpointed together with the offsets it reflects. On start the checkpoint
+// is restored and every assigned partition is sought to the checkpointed
+// offset, so after a kill -9 the stage resumes from a consistent (state,
+// offsets) pair: nothing lost, and what is re-read was not yet in the state.
+// Offsets are committed to Kafka only after the checkpoint is written.
+import { CompressionTypes, type Consumer, type Kafka, type KafkaMessage, type Producer, type TopicMessages } from "kafkajs";
+import { CheckpointStore } from "../../collectors/sources/checkpoint.js";
+import type { Logger } from "../../telemetry/log.js";
+
+/** Sends to several topics at once, acknowledged by all in-sync replicas. */
+export type SendBatch = (topicMessages: TopicMessages[]) => Promise<void>;
+
+/**
+ * One producer shared by the stages, its sends strictly one after another:
+ * kafkajs's idempotent producer assigns sequence numbers per send, and
+ * concurrent sends to one partition can reach the broker out of order.
+ */
+export function serialSender(producer: Producer): SendBatch {
+  let chain: Promise<unknown> = Promise.resolve();
+  return (topicMessages) => {
+    const next = chain.then(async () => {
+      for (const chunk of chunked(topicMessages)) {
+        await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages: chunk });
+      }
+    });
+    chain = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/** Requests of at most this many records, so no record batch nears the broker's message.max.bytes (1 MB). */
+const MAX_RECORDS_PER_SEND = 1000;
+
+function* chunked(topicMessages: TopicMessages[]): Generator<TopicMessages[]> {
+  let chunk: TopicMessages[] = [];
+  let n = 0;
+  for (const { topic, messages } of topicMessages) {
+    let i = 0;
+    while (i < messages.length) {
+      const take = Math.min(MAX_RECORDS_PER_SEND - n, messages.length - i);
+      chunk.push({ topic, messages: messages.slice(i, i + take) });
+      i += take;
+      n += take;
+      if (n >= MAX_RECORDS_PER_SEND) {
+        yield chunk;
+        chunk = [];
+        n = 0;
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export interface StageMessage {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+}
+
+export interface StageHandler {
+  /** Processes messages in partition order; its outputs are durable when it resolves. */
+  handle(messages: StageMessage[]): Promise<void>;
+  /** Makes pending outputs durable (called before a checkpoint). */
+  flush(): Promise<void>;
+  /** Called when the input went idle (live mode): release buffered work. */
+  idle?(): Promise<void>;
+  snapshot(): unknown;
+  restore(state: unknown): void;
+}
+
+export interface StageOptions {
+  name: string;
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  stateDir: string;
+  checkpointMs: number;
+  idleMs: number;
+  log: Logger;
+  handler: StageHandler;
+  /**
+   * Where a stage without a checkpoint begins: every record still in the
+   * topics (a new deployment must not lose what the agents already sent), or
+   * only what arrives from now on (a demo sharing a broker with earlier runs).
+   */
+  startAt: "earliest" | "latest";
+}
+
+interface Checkpoint {
+  offsets: Record<string, string>;
+  state: unknown;
+  at: string;
+}
+
+export class Stage {
+  private readonly consumer: Consumer;
+  private readonly checkpoints: CheckpointStore<Checkpoint>;
+  /** Next offset to read per "topic:partition", for what the handler has processed. */
+  private offsets: Record<string, string> = {};
+  private lastCheckpoint = Date.now();
+  private lastMessage = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Serializes batch handling, idle flushes and checkpoints. */
+  private lock: Promise<void> = Promise.resolve();
+  private stopped = false;
+  processed = 0;
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  constructor(private readonly opts: StageOptions) {
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+    this.checkpoints = new CheckpointStore(opts.stateDir, opts.name);
+  }
+
+  async start(): Promise<void> {
+    const saved = this.checkpoints.load();
+    if (saved) {
+      this.opts.handler.restore(saved.state);
+      this.offsets = { ...saved.offsets };
+      this.opts.log.info({ stage: this.opts.name, at: saved.at }, "restored checkpoint");
+    } else {
+      // A first checkpoint at the starting offsets, so a failure before the
+      // next one has a consistent point to return to.
+      this.offsets = await this.topicOffsets(this.opts.startAt === "latest" ? "high" : "low");
+      this.checkpoints.save({ offsets: this.offsets, state: this.opts.handler.snapshot(), at: new Date().toISOString() });
+    }
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = this.offsets[`${topic}:${partition}`];
+          if (offset !== undefined) this.consumer.seek({ topic, partition, offset });
+        }
+      }
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        await this.locked(async () => {
+          this.lastMessage = Date.now();
+          try {
+            await this.opts.handler.handle(
+              batch.messages.map((message) => ({ topic: batch.topic, partition: batch.partition, message })),
+            );
+          } catch (e) {
+            await this.recover(e);
+            return;
+          }
+          const last = batch.messages.at(-1) as KafkaMessage;
+          this.offsets[`${batch.topic}:${batch.partition}`] = (BigInt(last.offset) + 1n).toString();
+          this.processed += batch.messages.length;
+          if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
+        });
+        resolveOffset(batch.messages.at(-1)?.offset as string);
+        await heartbeat();
+      },
+    });
+    this.idleTimer = setInterval(
+      () => {
+        if (Date.now() - this.lastMessage < this.opts.idleMs) return;
+        this.locked(async () => {
+          await this.opts.handler.idle?.();
+          if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
+        }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "idle flush failed"));
+      },
+      Math.max(250, Math.min(this.opts.idleMs, 1000)),
+    );
+  }
+
+  /**
+   * A failed handler may have advanced the state without its outputs being
+   * durable: go back to the last checkpoint (state and offsets together) and
+   * read again from there. Re-sent outputs are idempotent downstream.
+   */
+  private async recover(err: unknown): Promise<void> {
+    this.opts.log.warn({ err, stage: this.opts.name }, "stage failed, resuming from its last checkpoint");
+    const saved = this.checkpoints.load() as Checkpoint;
+    this.opts.handler.restore(saved.state);
+    this.offsets = { ...saved.offsets };
+    for (const [tp, offset] of Object.entries(this.offsets)) {
+      const i = tp.lastIndexOf(":");
+      this.consumer.seek({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  private async topicOffsets(end: "low" | "high"): Promise<Record<string, string>> {
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      const out: Record<string, string> = {};
+      for (const topic of this.opts.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) out[`${topic}:${p.partition}`] = p[end];
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private locked(fn: () => Promise<void>): Promise<void> {
+    const next = this.lock.then(fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Durable outputs first, then state + offsets, then the Kafka commit. */
+  private async checkpoint(): Promise<void> {
+    await this.opts.handler.flush();
+    this.checkpoints.save({ offsets: this.offsets, state: this.opts.handler.snapshot(), at: new Date().toISOString() });
+    this.lastCheckpoint = Date.now();
+    const commits = Object.entries(this.offsets).map(([tp, offset]) => {
+      const i = tp.lastIndexOf(":");
+      return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset };
+    });
+    if (commits.length > 0) await this.consumer.commitOffsets(commits).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.idleTimer);
+    await this.consumer.stop().catch(() => undefined);
+    await this.locked(() => this.checkpoint()).catch((e) =>
+      this.opts.log.error({ err: e, stage: this.opts.name }, "final checkpoint failed"),
+    );
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+}
