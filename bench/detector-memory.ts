@@ -8,9 +8,9 @@
 // Prints one JSON line on stdout.
 
 import { pathToFileURL } from "node:url";
-import type { MailEvent } from "../events/event.js";
 import { createNetworkInfo } from "../detector/core/networks.js";
 import { AccountOriginsEnricher } from "../detector/detections/auth/account-origins.js";
+import type { MailEvent } from "../events/event.js";
 
 function settle(): NodeJS.MemoryUsage {
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -8,6 +8,11 @@ export const kafkaSchema = z
       .min(1)
       .default(["127.0.0.1:9092"]),
     clientId: z.string().min(1).default("mailwarden"),
+    /** Topic names start with this (several deployments can share one cluster). */
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' and '-' only")
+      .default("mailwarden"),
     topics: z
       .strictObject({
         partitions: z.int().min(1).max(1024).default(6),

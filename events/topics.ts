@@ -1,17 +1,42 @@
 // Kafka topics of the pipeline and the partition key of each (DESIGN §4).
 import type { EventKind, MailEvent } from "./event.js";
 
-export const TOPIC_PREFIX = "mailwarden";
+export const DEFAULT_TOPIC_PREFIX = "mailwarden";
 
-export const EVENT_TOPICS: Record<EventKind, string> = {
-  auth: `${TOPIC_PREFIX}.events.auth`,
-  cred_access: `${TOPIC_PREFIX}.events.cred`,
-  net: `${TOPIC_PREFIX}.events.net`,
-  mail_out: `${TOPIC_PREFIX}.events.mail_out`,
-  agent: `${TOPIC_PREFIX}.events.agent`,
-};
-export const ALERTS_TOPIC = `${TOPIC_PREFIX}.alerts`;
-export const DEADLETTER_TOPIC = `${TOPIC_PREFIX}.deadletter`;
+/**
+ * The pipeline's topic names under one prefix (`kafka.topicPrefix`): several
+ * deployments — production and staging, or a demo run — can share a cluster
+ * without reading each other's events.
+ *
+ * Auth events are produced keyed by account; detections keyed by source
+ * network or mail domain read them again from a repartition topic with that
+ * key, so their state is never shared between detector instances. Findings of
+ * every instance meet on one partition, where the correlator turns them into
+ * incidents.
+ */
+export function topicsFor(prefix = DEFAULT_TOPIC_PREFIX) {
+  const events: Record<EventKind, string> = {
+    auth: `${prefix}.events.auth`,
+    cred_access: `${prefix}.events.cred`,
+    net: `${prefix}.events.net`,
+    mail_out: `${prefix}.events.mail_out`,
+    agent: `${prefix}.events.agent`,
+  };
+  const repartition = { source: `${prefix}.repartition.source`, domain: `${prefix}.repartition.domain` } as const;
+  const alerts = `${prefix}.alerts`;
+  const deadletter = `${prefix}.deadletter`;
+  const findings = `${prefix}.findings`;
+  return {
+    events,
+    repartition,
+    alerts,
+    deadletter,
+    findings,
+    all: [...Object.values(events), alerts, deadletter, ...Object.values(repartition), findings],
+  };
+}
+
+export type Topics = ReturnType<typeof topicsFor>;
 
 /**
  * Partition key per topic. The state a detection keeps must live on one
@@ -33,24 +58,3 @@ export function partitionKey(e: MailEvent): string {
       return `h:${e.host}`;
   }
 }
-
-/**
- * Internal topics of the detector. Auth events are produced keyed by account;
- * detections keyed by source network or mail domain read them again from a
- * repartition topic with that key, so their state is never shared between
- * detector instances. Findings of every instance meet on one partition, where
- * the correlator turns them into incidents.
- */
-export const REPARTITION_TOPICS = {
-  source: `${TOPIC_PREFIX}.repartition.source`,
-  domain: `${TOPIC_PREFIX}.repartition.domain`,
-} as const;
-export const FINDINGS_TOPIC = `${TOPIC_PREFIX}.findings`;
-
-export const ALL_TOPICS = [
-  ...Object.values(EVENT_TOPICS),
-  ALERTS_TOPIC,
-  DEADLETTER_TOPIC,
-  ...Object.values(REPARTITION_TOPICS),
-  FINDINGS_TOPIC,
-];

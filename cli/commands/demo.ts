@@ -71,7 +71,10 @@ function ensureLocalKafka(): boolean {
  * Findings written since `since` and their incidents: the store is the default
  * one (so `mailwarden query` works afterwards) and may hold earlier runs.
  */
-export async function readResults(store: Store, since: number): Promise<{ findings: Finding[]; incidents: Incident[] }> {
+export async function readResults(
+  store: Store,
+  since: number,
+): Promise<{ findings: Finding[]; incidents: Incident[] }> {
   const q = async <T>(query: string) =>
     (await store.client.query({ query, query_params: { since }, format: "JSONEachRow" })).json<T>();
   const recent = "SELECT * FROM findings FINAL WHERE created_at >= fromUnixTimestamp64Milli({since:Int64})";
@@ -79,9 +82,12 @@ export async function readResults(store: Store, since: number): Promise<{ findin
     `SELECT id, toUnixTimestamp64Milli(ts) AS ms, detection, stage, entity_type, entity, host, user, src_ip, score, severity, summary FROM (${recent})`,
   );
   const incidents = await q<Incident>(
-    `SELECT id, severity, score, stages, finding_ids, summary FROM incidents FINAL WHERE id IN (SELECT incident_id FROM (${recent}))`,
+    `SELECT id, severity, score, stages, finding_ids, summary FROM incidents FINAL WHERE merged_into = '' AND id IN (SELECT incident_id FROM (${recent}))`,
   );
-  return { findings: rows.map(({ ms, ...f }) => ({ ...f, ts: new Date(Number(ms)).toISOString() }) as Finding), incidents };
+  return {
+    findings: rows.map(({ ms, ...f }) => ({ ...f, ts: new Date(Number(ms)).toISOString() }) as Finding),
+    incidents,
+  };
 }
 
 export function registerDemo(program: Command): void {
@@ -120,10 +126,12 @@ export function registerDemo(program: Command): void {
 
       const labels = readLabels(join(simDir, "labels.jsonl"));
       const cfg = loadConfig(detectorConfigSchema, {});
+      // Topics of its own: other traffic on a shared broker (live agents) must not move its clock.
+      cfg.kafka.topicPrefix = `mailwarden-${run}`;
+      cfg.kafka.topics.partitions = 3;
       cfg.detector.groupId = `mailwarden-${run}`;
       cfg.detector.stateDir = join(work, "state");
       cfg.detector.startAt = "latest";
-      cfg.detector.idleFlushSeconds = 1;
       cfg.detector.checkpointSeconds = 5;
       cfg.detector.networks.asnTable = join(simDir, "networks.json");
       cfg.detector.detections = siteDetections(labels);
@@ -150,7 +158,7 @@ export function registerDemo(program: Command): void {
       try {
         await service.start();
         say(`demo: replaying ${manifest.totals.lines} lines into Kafka at full speed; alerts print as they fire`);
-        const replayed = await replayDirectory(simDir, { speed: "max", heartbeatSeconds: "30" });
+        const replayed = await replayDirectory(simDir, { speed: "max", heartbeatSeconds: "30" }, cfg.kafka);
         const expected = replayed.events + replayed.heartbeats;
         const deadline = Date.now() + 120_000;
         while (!service.drained(expected)) {

@@ -6,10 +6,12 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { mergedEvents, planReplay } from "../../collectors/replay/replay.js";
 import { createEventProducer, sendEvents } from "../../collectors/sinks/kafka.js";
+import type { KafkaConfig } from "../../config/common.js";
 import { loadConfig } from "../../config/load.js";
 import { detectorConfigSchema } from "../../config/roles.js";
 import { firstLine } from "../../detector/store/client.js";
 import type { MailEvent } from "../../events/event.js";
+import { topicsFor } from "../../events/topics.js";
 import { createKafka } from "../../transport/kafka/client.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { UserError } from "../errors.js";
@@ -18,36 +20,40 @@ const BATCH = 10_000;
 
 export interface ReplayOptions {
   speed: string;
-  config?: string;
   heartbeatSeconds: string;
 }
 
-export async function replayDirectory(dir: string, opts: ReplayOptions, progress = process.stderr.isTTY) {
+export async function replayDirectory(
+  dir: string,
+  opts: ReplayOptions,
+  kafkaCfg: KafkaConfig,
+  progress = process.stderr.isTTY,
+) {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`replay: ${dir} is not a directory`);
   const speed = opts.speed === "max" ? Number.POSITIVE_INFINITY : Number(opts.speed);
   if (!(speed > 0)) throw new UserError(`replay: --speed must be "max" or a positive factor, not '${opts.speed}'`);
   const hb = Number(opts.heartbeatSeconds);
   if (!(Number.isInteger(hb) && hb > 0)) throw new UserError("replay: --heartbeat-seconds must be a positive integer");
-  const cfg = loadConfig(detectorConfigSchema, opts.config ? { file: opts.config } : {});
   const plan = planReplay(dir);
+  const topics = topicsFor(kafkaCfg.topicPrefix);
   if (plan.files.length === 0) throw new UserError(`replay: no log files under ${dir}`);
 
-  const kafka = createKafka({ brokers: cfg.kafka.brokers, clientId: `${cfg.kafka.clientId}-replay` });
+  const kafka = createKafka({ brokers: kafkaCfg.brokers, clientId: `${kafkaCfg.clientId}-replay` });
   const admin = kafka.admin();
   const producer = createEventProducer(kafka);
   try {
     await admin.connect();
     await ensureTopics(
       admin,
-      defaultTopicSpecs({
-        partitions: cfg.kafka.topics.partitions,
-        replicationFactor: cfg.kafka.topics.replicationFactor,
-        retentionMs: cfg.kafka.topics.retentionHours * 3_600_000,
+      defaultTopicSpecs(topics, {
+        partitions: kafkaCfg.topics.partitions,
+        replicationFactor: kafkaCfg.topics.replicationFactor,
+        retentionMs: kafkaCfg.topics.retentionHours * 3_600_000,
       }),
     );
     await producer.connect();
   } catch (e) {
-    throw new UserError(`replay: Kafka at ${cfg.kafka.brokers.join(",")} is not reachable (${firstLine(e)})`, 1);
+    throw new UserError(`replay: Kafka at ${kafkaCfg.brokers.join(",")} is not reachable (${firstLine(e)})`, 1);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -78,12 +84,12 @@ export async function replayDirectory(dir: string, opts: ReplayOptions, progress
       if (batch.length < BATCH) continue;
       await pace(e);
       await inflight;
-      inflight = sendEvents(producer, batch);
+      inflight = sendEvents(producer, batch, topics);
       batch = [];
       bar?.update(Math.floor(bytes / 1e6));
     }
     await inflight;
-    if (batch.length > 0) await sendEvents(producer, batch);
+    if (batch.length > 0) await sendEvents(producer, batch, topics);
   } finally {
     bar?.update(Math.ceil(plan.bytes / 1e6));
     bar?.stop();
@@ -108,8 +114,9 @@ export function registerReplay(program: Command): void {
     .option("--speed <max|N>", "max, or N times real time", "max")
     .option("--heartbeat-seconds <n>", "agent heartbeat interval emitted per host while it has lines", "30")
     .option("--config <file>", "detector YAML (for the kafka section)")
-    .action(async (dir: string, opts: ReplayOptions) => {
-      const s = await replayDirectory(dir, opts);
+    .action(async (dir: string, opts: ReplayOptions & { config?: string }) => {
+      const cfg = loadConfig(detectorConfigSchema, opts.config ? { file: opts.config } : {});
+      const s = await replayDirectory(dir, opts, cfg.kafka);
       const skipped = Object.entries(s.skipped).map(([k, v]) => `${k}=${v}`);
       process.stderr.write(
         `replay: ${s.files} files, ${s.lines} lines, ${s.events} events + ${s.heartbeats} heartbeats from ${s.first} to ${s.last} in ${s.seconds.toFixed(1)} s${skipped.length ? `; skipped ${skipped.join(", ")}` : ""}\n`,

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { detectorConfigSchema } from "../../config/roles.js";
 import { firstLine, openStore } from "../../detector/store/client.js";
+import { topicsFor } from "../../events/topics.js";
 import { createKafka } from "../../transport/kafka/client.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { UserError } from "../errors.js";
@@ -24,7 +25,7 @@ export function registerSetup(program: Command): void {
           await admin.connect();
           const created = await ensureTopics(
             admin,
-            defaultTopicSpecs({
+            defaultTopicSpecs(topicsFor(cfg.kafka.topicPrefix), {
               partitions: cfg.kafka.topics.partitions,
               replicationFactor: cfg.kafka.topics.replicationFactor,
               retentionMs: cfg.kafka.topics.retentionHours * 3_600_000,

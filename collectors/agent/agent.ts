@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import type { Kafka } from "kafkajs";
 import { type CollectorConfig, type SourceConfig, ssOptions } from "../../config/roles.js";
 import type { MailEvent } from "../../events/event.js";
+import { topicsFor } from "../../events/topics.js";
 import type { Logger } from "../../telemetry/log.js";
 import { createLineParser, type LineParser } from "../pipeline/line-parser.js";
 import { DEFAULT_SHIPPER, KafkaShipper } from "../sinks/kafka.js";
@@ -51,7 +52,13 @@ export class Agent {
     if (this.spool.tornRecords > 0) {
       deps.log.warn({ records: this.spool.tornRecords }, "spool: dropped a record cut short by a crash");
     }
-    this.shipper = new KafkaShipper(deps.kafka, this.spool, deps.log, DEFAULT_SHIPPER);
+    this.shipper = new KafkaShipper(
+      deps.kafka,
+      this.spool,
+      deps.log,
+      topicsFor(cfg.kafka.topicPrefix),
+      DEFAULT_SHIPPER,
+    );
     this.pipes = cfg.sources.map((s) => ({
       source: this.buildSource(s),
       parser: createLineParser({

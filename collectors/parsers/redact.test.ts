@@ -37,7 +37,11 @@ const cases: Array<[name: string, input: string, expected: string]> = [
     "SELECT username FROM mailbox WHERE username = 'bob' AND password = 'hunter2 x'",
     `SELECT username FROM mailbox WHERE username = 'bob' AND password = '${REDACTED}'`,
   ],
-  ["SQL SET PASSWORD", "SET PASSWORD FOR 'eve'@'%' = PASSWORD('hunter2')", `SET PASSWORD FOR 'eve'@'%' = PASSWORD('${REDACTED}')`],
+  [
+    "SQL SET PASSWORD",
+    "SET PASSWORD FOR 'eve'@'%' = PASSWORD('hunter2')",
+    `SET PASSWORD FOR 'eve'@'%' = PASSWORD('${REDACTED}')`,
+  ],
   ["SQL SET PASSWORD = literal", "SET PASSWORD = 'hunter2'", `SET PASSWORD = '${REDACTED}'`],
   [
     "SQL IDENTIFIED BY",

@@ -170,10 +170,8 @@ export function createLineParser(opts: LineParserOptions): LineParser {
   }
 
   function isoOf(ts: number): string {
-    if (ts !== lastTs) {
-      lastTs = ts;
-      lastIso = new Date(ts).toISOString();
-    }
+    lastTs = ts;
+    lastIso = new Date(ts).toISOString();
     return lastIso;
   }
 
@@ -219,12 +217,14 @@ export function createLineParser(opts: LineParserOptions): LineParser {
         if (from.host !== undefined) host = from.host;
         if (from.position !== undefined) pos = from.position;
       }
-      if (ts === undefined || !Number.isFinite(ts) || Math.abs(ts) > 8.64e15) {
+      // The envelope's time was checked in parseLine; a parser's own (native, assembled) is checked here.
+      if (ts === undefined || (from !== undefined && (!Number.isFinite(ts) || Math.abs(ts) > 8.64e15))) {
         skipped.invalid_event++;
         continue;
       }
       const h = host ?? opts.host ?? UNKNOWN_HOST;
-      const ev = toEvent(p, eventId(h, parser.id, pos, redacted, i), isoOf(ts), h, parser.id, raw, secret);
+      const iso = ts === lastTs ? lastIso : isoOf(ts);
+      const ev = toEvent(p, eventId(h, parser.id, pos, redacted, i), iso, h, parser.id, raw, secret);
       const checked = eventSchema.safeParse(ev);
       if (checked.success) {
         out.push(checked.data);

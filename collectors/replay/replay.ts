@@ -35,6 +35,7 @@ interface ManifestFile {
   last?: string;
 }
 interface Manifest {
+  start: string;
   end: string;
   hosts: Record<string, { logs_stop?: string; files: ManifestFile[] }>;
 }
@@ -48,16 +49,11 @@ export function planReplay(dir: string): ReplayPlan {
   if (existsSync(manifestPath)) {
     const m = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
     now = new Date(m.end);
+    // Agents run whether or not their daemons log: heartbeats cover the whole
+    // run, except for a host whose agent was killed (its logs stop).
     for (const [host, h] of Object.entries(m.hosts)) {
-      let first = Number.POSITIVE_INFINITY;
-      let last = Number.NEGATIVE_INFINITY;
-      for (const f of h.files) {
-        files.push({ host, path: join(dir, host, f.file), parser: f.parser });
-        if (f.first) first = Math.min(first, Date.parse(f.first));
-        if (f.last) last = Math.max(last, Date.parse(f.last));
-      }
-      if (h.logs_stop) last = Math.min(last, Date.parse(h.logs_stop));
-      if (Number.isFinite(first)) hosts.set(host, { first, last });
+      for (const f of h.files) files.push({ host, path: join(dir, host, f.file), parser: f.parser });
+      hosts.set(host, { first: Date.parse(m.start), last: Date.parse(h.logs_stop ?? m.end) });
     }
   } else {
     for (const host of readdirSync(dir)) {

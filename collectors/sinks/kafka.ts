@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type { MailEvent } from "../../events/event.js";
-import { EVENT_TOPICS, partitionKey } from "../../events/topics.js";
+import { partitionKey, type Topics, topicsFor } from "../../events/topics.js";
 import type { Logger } from "../../telemetry/log.js";
 import type { Spool } from "../spool/spool.js";
 
@@ -19,10 +19,10 @@ export interface ShipperOptions {
 
 export const DEFAULT_SHIPPER: ShipperOptions = { maxBatchEvents: 5000, lingerMs: 50, maxBackoffMs: 10_000 };
 
-export function toTopicMessages(events: MailEvent[]): { topic: string; messages: Message[] }[] {
+export function toTopicMessages(events: MailEvent[], topics: Topics): { topic: string; messages: Message[] }[] {
   const byTopic = new Map<string, Message[]>();
   for (const e of events) {
-    const topic = EVENT_TOPICS[e.kind];
+    const topic = topics.events[e.kind];
     const list = byTopic.get(topic) ?? [];
     if (list.length === 0) byTopic.set(topic, list);
     list.push({ key: partitionKey(e), value: JSON.stringify(e) });
@@ -41,8 +41,12 @@ export function createEventProducer(kafka: Kafka): Producer {
   });
 }
 
-export async function sendEvents(producer: Producer, events: MailEvent[]): Promise<void> {
-  await producer.sendBatch({ acks: -1, compression: CompressionTypes.GZIP, topicMessages: toTopicMessages(events) });
+export async function sendEvents(producer: Producer, events: MailEvent[], topics: Topics): Promise<void> {
+  await producer.sendBatch({
+    acks: -1,
+    compression: CompressionTypes.GZIP,
+    topicMessages: toTopicMessages(events, topics),
+  });
 }
 
 export class KafkaShipper {
@@ -55,6 +59,7 @@ export class KafkaShipper {
     private readonly kafka: Kafka,
     private readonly spool: Spool,
     private readonly log: Logger,
+    private readonly topics: Topics = topicsFor(),
     private readonly opts: ShipperOptions = DEFAULT_SHIPPER,
   ) {}
 
@@ -104,7 +109,7 @@ export class KafkaShipper {
   private async shipOnce(): Promise<void> {
     const batch = await this.spool.read(this.opts.maxBatchEvents);
     if (!batch || batch.events.length === 0) return;
-    await sendEvents(await this.connect(), batch.events);
+    await sendEvents(await this.connect(), batch.events, this.topics);
     this.spool.ack(batch.end);
     this.sent += batch.events.length;
   }

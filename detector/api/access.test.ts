@@ -277,6 +277,8 @@ test("/openapi.json documents every API route with its schemas and the bearer sc
   for (const p of ["from", "to", "severity", "detection", "host", "user", "src_ip", "status", "limit", "cursor"]) {
     assert.ok(params.includes(p), `alerts query parameter ${p}`);
   }
+  assert.equal(doc.paths["/api/v1/alerts/{id}/ack"].post.requestBody.required, false, "a note is optional");
+  assert.equal(doc.paths["/api/v1/alerts/{id}/feedback"].post.requestBody.required, true);
   assert.deepEqual(doc.paths["/healthz"].get.security, []);
   assert.equal(doc.paths["/openapi.json"], undefined);
 });

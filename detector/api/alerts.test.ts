@@ -49,6 +49,8 @@ function evidenceEvent(n: number): MailEvent {
 
 const evidence = [0, 1, 2].map(evidenceEvent);
 const incidentId = hex32("incident-1");
+// Opened first for finding 2, then merged into incidentId by the correlator.
+const mergedId = hex32("incident-merged");
 
 before(async () => {
   store = await openTestStore("api-alerts");
@@ -67,7 +69,7 @@ before(async () => {
         user: i % 10 === 0 ? "alice@example.net" : "",
         src_ip: `203.0.113.${i % 200}`,
         evidence: i === 0 ? [...evidence.map((e) => e.id), hex32("expired-event")] : [],
-        incident_id: i < 3 ? incidentId : "",
+        incident_id: i < 2 ? incidentId : i === 2 ? mergedId : "",
       }),
     );
   }
@@ -105,6 +107,23 @@ before(async () => {
       src_ips: ["203.0.113.0", "203.0.113.2"],
       finding_ids: ids.slice(0, 3),
       summary: "v2: stuffing then credential read",
+    },
+    {
+      id: mergedId,
+      version: 2,
+      opened_at: tsOf(1),
+      updated_at: tsOf(3),
+      severity: "high",
+      score: 72,
+      stages: ["credential_access"],
+      entities: ["203.0.113.2"],
+      hosts: ["mx1"],
+      users: [],
+      src_ips: ["203.0.113.2"],
+      finding_ids: ids.slice(2, 3),
+      summary: "credential read (merged)",
+      merged_into: incidentId,
+      merged_ids: [],
     },
   ]);
 });
@@ -289,6 +308,17 @@ test("incidents: latest version, findings of the incident, workflow on the incid
     (await app.inject({ url: "/api/v1/incidents?host=mx1", headers: bearer("viewer") })).json().items.length,
     1,
   );
+  const withMerged = await app.inject({ url: "/api/v1/incidents?include_merged=true", headers: bearer("viewer") });
+  assert.deepEqual(
+    withMerged.json().items.map((i: { id: string; merged_into: string | null }) => [i.id, i.merged_into]),
+    [
+      [mergedId, incidentId],
+      [incidentId, null],
+    ],
+    "merged incidents are hidden unless asked for",
+  );
+  const moved = (await app.inject({ url: `/api/v1/alerts/${ids[2]}`, headers: bearer("viewer") })).json();
+  assert.equal(moved.alert.incident_id, incidentId, "a finding of a merged incident belongs to the survivor");
   assert.equal(
     (await app.inject({ url: "/api/v1/incidents?host=nope", headers: bearer("viewer") })).json().items.length,
     0,

@@ -37,6 +37,19 @@ export interface ApiDeps {
   knownDetections?: () => readonly string[];
 }
 
+interface OpenApiDoc {
+  paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+}
+
+/** Status actions take an optional body (a note); swagger marks every body required. */
+function markOptionalBodies(doc: OpenApiDoc): OpenApiDoc {
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    const body = ops.post?.requestBody;
+    if (body && /\/(ack|resolve|reopen)$/.test(path)) body.required = false;
+  }
+  return doc;
+}
+
 function httpMetrics(registry: Registry) {
   const requests =
     (registry.getSingleMetric("mailwarden_api_requests_total") as Counter<"method" | "route" | "status"> | undefined) ??
@@ -103,6 +116,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (doc) => markOptionalBodies((doc as { openapiObject: OpenApiDoc }).openapiObject),
   });
   installAuth(app, deps.tokens);
 

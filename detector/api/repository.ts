@@ -65,6 +65,8 @@ export interface IncidentView {
   src_ips: string[];
   finding_ids: string[];
   summary: string;
+  /** Set when the correlator merged this incident into another (its story continues there). */
+  merged_into: string | null;
   state: AlertState;
 }
 
@@ -104,6 +106,8 @@ export interface IncidentFilter {
   user?: string;
   src_ip?: string;
   entity?: string;
+  /** Also list incidents merged into others (hidden by default). */
+  include_merged?: boolean;
   cursor?: Cursor;
   limit: number;
 }
@@ -172,6 +176,7 @@ interface IncidentRow extends StateCols {
   src_ips: string[];
   finding_ids: string[];
   summary: string;
+  merged_into: string;
 }
 
 const STATE_JOIN = (type: AlertType, on: string) => `LEFT JOIN (
@@ -186,12 +191,15 @@ const STATE_COLUMNS = `s.status AS s_status, s.feedback AS s_feedback, s.feedbac
 /** The status filter needs the join; rows without a state row are open. */
 const STATUS_EXPR = "if(s.status = '', 'open', s.status)";
 
-// The incident holding a finding: the incidents table reflects merges (the
-// finding row keeps the id it was first correlated into); ties between an
-// absorbed incident's last version and the survivor go to the larger one.
+// The incident holding a finding: the live (not merged) incident listing it
+// reflects merges, while the finding row keeps the id it was first correlated
+// into (used when no live incident lists it, e.g. beyond the listing cap).
 const INCIDENT_OF_FINDING = `LEFT JOIN (
     SELECT finding_id, argMax(id, (updated_at, length(finding_ids))) AS incident_id
-    FROM (SELECT id, updated_at, finding_ids, arrayJoin(finding_ids) AS finding_id FROM incidents FINAL)
+    FROM (
+      SELECT id, updated_at, finding_ids, arrayJoin(finding_ids) AS finding_id
+      FROM incidents FINAL WHERE merged_into = ''
+    )
     GROUP BY finding_id
   ) AS inc ON inc.finding_id = f.id`;
 
@@ -270,6 +278,7 @@ function toIncident(r: IncidentRow): IncidentView {
     src_ips: r.src_ips,
     finding_ids: r.finding_ids,
     summary: r.summary,
+    merged_into: r.merged_into ? r.merged_into : null,
     state: stateOf(r),
   };
 }
@@ -437,6 +446,7 @@ export class AlertRepository {
     if (f.user !== undefined) inner.add("has(users, {user:String})", { user: f.user });
     if (f.src_ip !== undefined) inner.add("has(src_ips, {src_ip:String})", { src_ip: f.src_ip });
     if (f.entity !== undefined) inner.add("has(entities, {entity:String})", { entity: f.entity });
+    if (!f.include_merged) inner.add("merged_into = ''");
     if (f.cursor) {
       inner.add("(opened_at, id) < (fromUnixTimestamp64Milli({ct:Int64}), {cid:FixedString(32)})", {
         ct: f.cursor.t,
@@ -468,7 +478,7 @@ export class AlertRepository {
       `SELECT i.id AS id, i.version AS version, toUnixTimestamp64Milli(i.opened_at) AS opened_ms,
          toUnixTimestamp64Milli(i.updated_at) AS updated_ms, i.severity AS severity, i.score AS score,
          i.stages AS stages, i.entities AS entities, i.hosts AS hosts, i.users AS users, i.src_ips AS src_ips,
-         i.finding_ids AS finding_ids, i.summary AS summary, ${STATE_COLUMNS}
+         i.finding_ids AS finding_ids, i.summary AS summary, i.merged_into AS merged_into, ${STATE_COLUMNS}
        FROM ${source} AS i
        ${STATE_JOIN("incident", "i.id")}
        ${tail}`,

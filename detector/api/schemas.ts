@@ -83,7 +83,18 @@ const alertSchema = {
 const incidentSchema = {
   $id: "Incident",
   type: "object",
-  required: ["id", "version", "opened_at", "updated_at", "severity", "score", "stages", "finding_ids", "state"],
+  required: [
+    "id",
+    "version",
+    "opened_at",
+    "updated_at",
+    "severity",
+    "score",
+    "stages",
+    "finding_ids",
+    "merged_into",
+    "state",
+  ],
   properties: {
     id: id32,
     version: { type: "integer" },
@@ -98,6 +109,7 @@ const incidentSchema = {
     src_ips: stringArray,
     finding_ids: { type: "array", items: id32 },
     summary: { type: "string" },
+    merged_into: { type: ["string", "null"], description: "the incident this one was merged into" },
     state: { $ref: "AlertState#" },
   },
 } as const;
@@ -264,11 +276,15 @@ export const incidentsQuery = {
     user: alertsQuery.properties.user,
     src_ip: alertsQuery.properties.src_ip,
     entity: alertsQuery.properties.entity,
+    include_merged: { type: "boolean", default: false, description: "also list incidents merged into others" },
     ...paging,
   },
 } as const;
 
-export type IncidentsQuery = Omit<AlertsQuery, "detection" | "incident_id"> & { stage?: string };
+export type IncidentsQuery = Omit<AlertsQuery, "detection" | "incident_id"> & {
+  stage?: string;
+  include_merged: boolean;
+};
 
 export const auditQuery = {
   type: "object",

@@ -12,6 +12,7 @@ import {
   matchingSuppressions,
   type SuppressibleFinding,
   type Suppression,
+  SuppressionFilter,
 } from "./suppressions.js";
 import { bearer, findingRow, hex32, openTestStore, testDeps } from "./testing.js";
 
@@ -181,6 +182,12 @@ test("create, list, load for the detector, delete: audited, and deleted ones sto
   assert.deepEqual(byId.get(hex32("s-1")), [created.id]);
   assert.deepEqual(byId.get(hex32("s-2")), []);
 
+  // The detector's filter: loaded from the store, used synchronously.
+  const filter = new SuppressionFilter(store.client, { refreshMs: 60_000, now: () => new Date(clock) });
+  await filter.start();
+  assert.equal(filter.accept(f), false);
+  assert.equal(filter.accept({ ...f, entity: "198.51.100.9", src_ip: "198.51.100.9" }), true);
+
   const del = await app.inject({
     method: "DELETE",
     url: `/api/v1/suppressions/${created.id}`,
@@ -198,6 +205,9 @@ test("create, list, load for the detector, delete: audited, and deleted ones sto
     [scheduled.id],
   );
   assert.equal(isSuppressed(f, await loadActiveSuppressions(store.client, new Date(clock))), false);
+  await filter.refresh();
+  assert.equal(filter.accept(f), true, "a deleted suppression stops holding at the next refresh");
+  filter.stop();
 
   const audit = await app.inject({ url: `/api/v1/audit?target=suppression`, headers: bearer("admin") });
   assert.deepEqual(

@@ -133,6 +133,45 @@ export async function loadActiveSuppressions(
   return rows.map(toSuppression);
 }
 
+/**
+ * The detector's view of the suppressions: refreshed from the store every
+ * `refreshMs`, so `accept` (the findings stage's synchronous filter) never
+ * waits on ClickHouse. A failed refresh keeps the last list and is reported.
+ */
+export class SuppressionFilter {
+  private list: Suppression[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly opts: { refreshMs: number; now?: () => Date; onError?: (e: unknown) => void },
+  ) {}
+
+  get current(): readonly Suppression[] {
+    return this.list;
+  }
+
+  async refresh(): Promise<void> {
+    this.list = await loadActiveSuppressions(this.client, this.opts.now?.() ?? new Date());
+  }
+
+  /** Loads once, then keeps refreshing in the background. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch((e) => this.opts.onError?.(e));
+    }, this.opts.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** False for a finding a suppression holds for. */
+  accept = (f: SuppressibleFinding): boolean => !isSuppressed(f, this.list);
+}
+
 export interface NewSuppression {
   detection: string;
   entity_type: EntityType | "";

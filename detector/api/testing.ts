@@ -1,7 +1,7 @@
 // Test helpers for the API: a real embedded store in a temp directory (one
 // per test process), tokens for each role, and rows for the tables.
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
@@ -19,9 +19,17 @@ export const TOKENS: Record<ApiRole, ApiToken> = {
 
 export const bearer = (role: ApiRole) => ({ authorization: `Bearer ${TOKENS[role].token}` });
 
+/** A store in a fresh temp directory; closing it removes the directory. */
 export async function openTestStore(prefix: string): Promise<Store> {
   const dataDir = mkdtempSync(join(tmpdir(), `mw-${prefix}-`));
-  return openStore(storeSchema.parse({ dataDir, retentionDays: 3650 }));
+  const store = await openStore(storeSchema.parse({ dataDir, retentionDays: 3650 }));
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function testDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {

@@ -1,9 +1,12 @@
 // Runs the detections over events by event time (DESIGN §5). Events from
-// several partitions arrive interleaved, so they are held in a reorder buffer
-// and released in (time, id) order once the watermark — the newest event time
-// seen minus the allowed lateness — has passed them: the same input gives the
-// same order, hence the same findings, ids and scores. An event older than
-// what was already released is late: it is counted and still evaluated.
+// several partitions ("lanes") arrive interleaved and each lane may be ahead
+// of the others, so they are held in a reorder buffer and released in
+// (time, id) order once the watermark has passed them. The watermark is the
+// newest event time of the slowest lane minus the allowed lateness (a lane
+// that has gone quiet is retired by the caller, which knows wall time, and
+// stops holding it back): the same input gives the same order, hence the same
+// findings, ids and scores. An event older than what was already released is
+// late: it is counted and still evaluated.
 //
 // One engine can run all detections (a single process) or only those of some
 // state keys (a stage of a scaled-out deployment, see detector/service).
@@ -20,7 +23,7 @@ export interface EngineDetection {
 export interface EngineOptions {
   detections: EngineDetection[];
   ctx: DetectionContext;
-  /** How far behind the newest event an event may arrive and still be ordered. */
+  /** How far behind the watermark an event may arrive and still be ordered. */
   allowedLatenessMs: number;
   /** Entities idle for longer are forgotten. */
   idleEvictionMs: number;
@@ -58,6 +61,8 @@ export class DetectorEngine {
   private readonly enrichers: { id: string; instance: Enricher }[] = [];
   private buffer = new TinyQueue<MailEvent>([], order);
   private maxTs = Number.NEGATIVE_INFINITY;
+  /** Newest event time per input lane (topic/partition). */
+  private readonly lanes = new Map<string, number>();
   /** Event time up to which events have been released (ms). */
   private frontier = Number.NEGATIVE_INFINITY;
   private lastTick = Number.NEGATIVE_INFINITY;
@@ -82,17 +87,31 @@ export class DetectorEngine {
     }
   }
 
-  /** Accepts one event; returns the findings of the events this released. */
-  ingest(e: MailEvent): Finding[] {
+  /** Accepts one event from input `lane`; returns the findings of the events this released. */
+  ingest(e: MailEvent, lane = ""): Finding[] {
     const t = Date.parse(e.ts);
     this.counters.events += 1;
+    if (t > (this.lanes.get(lane) ?? Number.NEGATIVE_INFINITY)) this.lanes.set(lane, t);
     if (t < this.frontier) {
       this.counters.late += 1;
       return this.evaluate(e, t);
     }
     this.buffer.push(e);
     if (t > this.maxTs) this.maxTs = t;
-    return this.release(this.maxTs - this.opts.allowedLatenessMs);
+    return this.release(this.watermark() - this.opts.allowedLatenessMs);
+  }
+
+  /** The slowest active lane's newest event time. */
+  private watermark(): number {
+    let w = this.maxTs;
+    for (const t of this.lanes.values()) if (t < w) w = t;
+    return w;
+  }
+
+  /** Lanes that went quiet no longer hold the watermark back (until they deliver again). */
+  retireLanes(lanes: string[]): Finding[] {
+    for (const lane of lanes) this.lanes.delete(lane);
+    return this.release(this.watermark() - this.opts.allowedLatenessMs);
   }
 
   /** Releases everything buffered (end of input, or the input went idle). */
@@ -100,10 +119,9 @@ export class DetectorEngine {
     return this.release(Number.POSITIVE_INFINITY);
   }
 
-  /** Moves event time forward without an event (live mode: the clock of an idle input). */
-  advanceTo(now: number): Finding[] {
-    if (now > this.maxTs) this.maxTs = now;
-    return this.release(this.maxTs - this.opts.allowedLatenessMs);
+  /** Releases what every lane has delivered, without waiting out the lateness. */
+  releaseDelivered(): Finding[] {
+    return this.release(this.watermark());
   }
 
   private release(upTo: number): Finding[] {
@@ -165,6 +183,7 @@ export class DetectorEngine {
     return {
       v: 1,
       maxTs: this.maxTs,
+      lanes: [...this.lanes],
       frontier: this.frontier,
       lastTick: this.lastTick,
       lastEvict: this.lastEvict,
@@ -178,6 +197,8 @@ export class DetectorEngine {
 
   restore(s: EngineSnapshot): void {
     this.maxTs = s.maxTs ?? Number.NEGATIVE_INFINITY;
+    this.lanes.clear();
+    for (const [lane, t] of s.lanes ?? []) this.lanes.set(lane, t);
     this.frontier = s.frontier ?? Number.NEGATIVE_INFINITY;
     this.lastTick = s.lastTick ?? Number.NEGATIVE_INFINITY;
     this.lastEvict = s.lastEvict ?? Number.NEGATIVE_INFINITY;
@@ -193,6 +214,7 @@ export class DetectorEngine {
 export interface EngineSnapshot {
   v: 1;
   maxTs: number;
+  lanes?: [string, number][];
   frontier: number;
   lastTick: number;
   lastEvict: number;

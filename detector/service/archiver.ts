@@ -21,9 +21,9 @@ export class Archiver implements StageHandler {
   }
 
   async handle(messages: StageMessage[]): Promise<void> {
-    const { events, deadLetters } = decodeEvents(messages);
+    const { events, deadLetters } = decodeEvents(messages, "");
     this.invalid += deadLetters.messages.length;
-    await this.writer.write(events.map(eventToRow));
+    await this.writer.write(events.map(({ event }) => eventToRow(event)));
     this.archived += events.length;
   }
 

@@ -5,7 +5,7 @@
 // and runs the detections keyed by source network and mail domain.
 import type { Message } from "kafkajs";
 import type { MailEvent } from "../../events/event.js";
-import { FINDINGS_TOPIC, REPARTITION_TOPICS } from "../../events/topics.js";
+import type { Topics } from "../../events/topics.js";
 import type { StateKey } from "../core/detection.js";
 import { DetectorEngine, type EngineOptions, type EngineSnapshot } from "../core/engine.js";
 import type { Finding } from "../core/finding.js";
@@ -20,6 +20,9 @@ export interface DetectionStageOptions {
   /** Re-key auth events for the source/domain stage (first stage only). */
   repartition: boolean;
   networks: NetworkInfo;
+  topics: Topics;
+  /** The stage's idle period (see idle()). */
+  idleMs: number;
   send: SendBatch;
   onFindings?: (n: number) => void;
   onDeadLetters?: (n: number) => void;
@@ -46,8 +49,8 @@ export class DetectionStage implements StageHandler {
   private rekey(e: MailEvent): void {
     if (e.kind !== "auth") return;
     const value = JSON.stringify(e);
-    if (e.src_ip) this.push(REPARTITION_TOPICS.source, this.opts.networks.network(e.src_ip), value);
-    if (e.user) this.push(REPARTITION_TOPICS.domain, domainOf(e.user.toLowerCase()), value);
+    if (e.src_ip) this.push(this.opts.topics.repartition.source, this.opts.networks.network(e.src_ip), value);
+    if (e.user) this.push(this.opts.topics.repartition.domain, domainOf(e.user.toLowerCase()), value);
   }
 
   private push(topic: string, key: string, value: string): void {
@@ -61,20 +64,31 @@ export class DetectionStage implements StageHandler {
   }
 
   async handle(messages: StageMessage[]): Promise<void> {
-    const { events, deadLetters } = decodeEvents(messages);
+    const { events, deadLetters } = decodeEvents(messages, this.opts.topics.deadletter);
     const findings: Finding[] = [];
-    for (const e of events) for (const f of this.engine.ingest(e)) findings.push(f);
+    for (const { event, lane } of events) for (const f of this.engine.ingest(event, lane)) findings.push(f);
     await this.send(findings, deadLetters.messages.length ? [deadLetters] : []);
     this.opts.onDeadLetters?.(deadLetters.messages.length);
   }
 
-  async idle(): Promise<void> {
-    await this.send(this.engine.flush(), []);
+  async lanesIdle(lanes: string[]): Promise<void> {
+    await this.send(this.engine.retireLanes(lanes), []);
+  }
+
+  /**
+   * Input idle: first release what every lane has delivered (a pause of the
+   * producer must not let a fast lane's events overtake a slow one's); once
+   * the idle lasts three periods, the input has ended: release everything.
+   */
+  async idle(idleForMs: number): Promise<void> {
+    const long = idleForMs >= 3 * this.opts.idleMs;
+    await this.send(long ? this.engine.flush() : this.engine.releaseDelivered(), []);
   }
 
   private async send(findings: Finding[], extra: { topic: string; messages: Message[] }[]): Promise<void> {
     const topicMessages = [...extra, ...this.repartitioned.splice(0)];
-    if (findings.length > 0) topicMessages.push({ topic: FINDINGS_TOPIC, messages: findings.map(findingMessage) });
+    if (findings.length > 0)
+      topicMessages.push({ topic: this.opts.topics.findings, messages: findings.map(findingMessage) });
     if (topicMessages.length === 0) return;
     await this.opts.send(topicMessages);
     this.opts.onFindings?.(findings.length);

@@ -5,7 +5,6 @@
 // a restart after a crash never alerts twice — they go to the alerts topic
 // and the notifiers.
 import type { ClickHouseClient } from "@clickhouse/client";
-import { ALERTS_TOPIC } from "../../events/topics.js";
 import type { Finding } from "../core/finding.js";
 import type { Correlator, Incident } from "../correlator/correlator.js";
 import { BatchWriter } from "../store/batch-writer.js";
@@ -16,6 +15,7 @@ export type Alert = { type: "finding"; finding: Finding } | { type: "incident"; 
 export interface FindingsStageOptions {
   client: ClickHouseClient;
   send: SendBatch;
+  alertsTopic: string;
   correlator: Correlator;
   /** Suppressions and allow-lists of the alert workflow. */
   accept?: (f: Finding) => boolean;
@@ -90,7 +90,7 @@ export class FindingsStage implements StageHandler {
     if (alerts.length === 0) return;
     await this.opts.send([
       {
-        topic: ALERTS_TOPIC,
+        topic: this.opts.alertsTopic,
         messages: alerts.map((a) => ({
           key: a.type === "finding" ? a.finding.id : a.incident.id,
           value: JSON.stringify(a),

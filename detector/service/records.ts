@@ -3,16 +3,16 @@
 // stops the stage.
 import type { Message } from "kafkajs";
 import { type MailEvent, validateEvent } from "../../events/event.js";
-import { DEADLETTER_TOPIC } from "../../events/topics.js";
 import type { StageMessage } from "./stage.js";
 
 export interface DecodedBatch {
-  events: MailEvent[];
+  /** Valid events with the input lane (topic/partition) they came from. */
+  events: { event: MailEvent; lane: string }[];
   deadLetters: { topic: string; messages: Message[] };
 }
 
-export function decodeEvents(messages: StageMessage[]): DecodedBatch {
-  const events: MailEvent[] = [];
+export function decodeEvents(messages: StageMessage[], deadletterTopic: string): DecodedBatch {
+  const events: DecodedBatch["events"] = [];
   const dead: Message[] = [];
   for (const { topic, partition, message } of messages) {
     const text = message.value?.toString("utf8") ?? "";
@@ -20,7 +20,7 @@ export function decodeEvents(messages: StageMessage[]): DecodedBatch {
     try {
       const r = validateEvent(JSON.parse(text));
       if (r.ok) {
-        events.push(r.event);
+        events.push({ event: r.event, lane: `${topic}/${partition}` });
         continue;
       }
       reason = r.reason;
@@ -36,5 +36,5 @@ export function decodeEvents(messages: StageMessage[]): DecodedBatch {
       },
     });
   }
-  return { events, deadLetters: { topic: DEADLETTER_TOPIC, messages: dead } };
+  return { events, deadLetters: { topic: deadletterTopic, messages: dead } };
 }

@@ -5,7 +5,7 @@
 import type { Kafka, Producer } from "kafkajs";
 import { Partitioners } from "kafkajs";
 import type { DetectorConfig } from "../../config/roles.js";
-import { EVENT_TOPICS, FINDINGS_TOPIC, REPARTITION_TOPICS } from "../../events/topics.js";
+import { topicsFor } from "../../events/topics.js";
 import type { Logger } from "../../telemetry/log.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { createCorrelator } from "../correlator/correlator.js";
@@ -68,12 +68,13 @@ export class DetectorService {
     const { cfg, deps } = this;
     const d = cfg.detector;
     const networks = configuredNetworks(d.networks);
+    const topics = topicsFor(cfg.kafka.topicPrefix);
     const detections = configuredDetections(d.detections, d.disabled);
     const admin = deps.kafka.admin();
     await admin.connect();
     await ensureTopics(
       admin,
-      defaultTopicSpecs({
+      defaultTopicSpecs(topics, {
         partitions: cfg.kafka.topics.partitions,
         replicationFactor: cfg.kafka.topics.replicationFactor,
         retentionMs: cfg.kafka.topics.retentionHours * 3_600_000,
@@ -102,6 +103,8 @@ export class DetectorService {
       keys: ["user", "host", "sender"],
       repartition: true,
       networks,
+      topics,
+      idleMs: d.idleFlushSeconds * 1000,
       send,
     });
     const bySource = new DetectionStage({
@@ -109,6 +112,8 @@ export class DetectorService {
       keys: ["source", "domain"],
       repartition: false,
       networks,
+      topics,
+      idleMs: d.idleFlushSeconds * 1000,
       send,
     });
     this.detection.push(byAccount, bySource);
@@ -116,11 +121,12 @@ export class DetectorService {
       client: deps.store.client,
       send,
       correlator: createCorrelator(d.correlator, { networks }),
+      alertsTopic: topics.alerts,
       ...(deps.accept ? { accept: deps.accept } : {}),
       ...(deps.notify ? { notify: deps.notify } : {}),
     });
     this.archiver = new Archiver(deps.store.client, cfg.store.batch);
-    const eventTopics = Object.values(EVENT_TOPICS);
+    const eventTopics = Object.values(topics.events);
     this.stages.push(
       new Stage({
         ...common,
@@ -133,14 +139,14 @@ export class DetectorService {
         ...common,
         name: "detect-sources",
         groupId: `${d.groupId}.sources`,
-        topics: Object.values(REPARTITION_TOPICS),
+        topics: Object.values(topics.repartition),
         handler: bySource,
       }),
       new Stage({
         ...common,
         name: "findings",
         groupId: `${d.groupId}.findings`,
-        topics: [FINDINGS_TOPIC],
+        topics: [topics.findings],
         handler: this.findingsStage,
       }),
       new Stage({

@@ -5,7 +5,14 @@
 // offset, so after a kill -9 the stage resumes from a consistent (state,
 // offsets) pair: nothing lost, and what is re-read was not yet in the state.
 // Offsets are committed to Kafka only after the checkpoint is written.
-import { CompressionTypes, type Consumer, type Kafka, type KafkaMessage, type Producer, type TopicMessages } from "kafkajs";
+import {
+  CompressionTypes,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
+  type Producer,
+  type TopicMessages,
+} from "kafkajs";
 import { CheckpointStore } from "../../collectors/sources/checkpoint.js";
 import type { Logger } from "../../telemetry/log.js";
 
@@ -64,8 +71,10 @@ export interface StageHandler {
   handle(messages: StageMessage[]): Promise<void>;
   /** Makes pending outputs durable (called before a checkpoint). */
   flush(): Promise<void>;
-  /** Called when the input went idle (live mode): release buffered work. */
-  idle?(): Promise<void>;
+  /** Called while the input is idle (live mode, end of a replay), with how long it has been. */
+  idle?(idleForMs: number): Promise<void>;
+  /** Some input lanes (topic/partition) delivered nothing for an idle period. */
+  lanesIdle?(lanes: string[]): Promise<void>;
   snapshot(): unknown;
   restore(state: unknown): void;
 }
@@ -101,6 +110,8 @@ export class Stage {
   private offsets: Record<string, string> = {};
   private lastCheckpoint = Date.now();
   private lastMessage = Date.now();
+  /** Wall time of the last batch per lane ("topic/partition"). */
+  private readonly laneSeen = new Map<string, number>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Serializes batch handling, idle flushes and checkpoints. */
   private lock: Promise<void> = Promise.resolve();
@@ -132,7 +143,11 @@ export class Stage {
       // A first checkpoint at the starting offsets, so a failure before the
       // next one has a consistent point to return to.
       this.offsets = await this.topicOffsets(this.opts.startAt === "latest" ? "high" : "low");
-      this.checkpoints.save({ offsets: this.offsets, state: this.opts.handler.snapshot(), at: new Date().toISOString() });
+      this.checkpoints.save({
+        offsets: this.offsets,
+        state: this.opts.handler.snapshot(),
+        at: new Date().toISOString(),
+      });
     }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
@@ -152,6 +167,7 @@ export class Stage {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         await this.locked(async () => {
           this.lastMessage = Date.now();
+          this.laneSeen.set(`${batch.topic}/${batch.partition}`, this.lastMessage);
           try {
             await this.opts.handler.handle(
               batch.messages.map((message) => ({ topic: batch.topic, partition: batch.partition, message })),
@@ -169,16 +185,31 @@ export class Stage {
         await heartbeat();
       },
     });
-    this.idleTimer = setInterval(
-      () => {
-        if (Date.now() - this.lastMessage < this.opts.idleMs) return;
-        this.locked(async () => {
-          await this.opts.handler.idle?.();
-          if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
-        }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "idle flush failed"));
-      },
-      Math.max(250, Math.min(this.opts.idleMs, 1000)),
-    );
+    this.idleTimer = setInterval(() => this.onTimer(), Math.max(250, Math.min(this.opts.idleMs, 1000)));
+  }
+
+  /** Quiet lanes stop holding the watermark back; a quiet input releases its buffered work. */
+  private onTimer(): void {
+    const now = Date.now();
+    const run = (fn: () => Promise<void>) =>
+      this.locked(async () => {
+        try {
+          await fn();
+        } catch (e) {
+          await this.recover(e);
+          return;
+        }
+        if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
+      }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "checkpoint failed"));
+    if (now - this.lastMessage >= this.opts.idleMs) {
+      this.laneSeen.clear();
+      run(async () => this.opts.handler.idle?.(now - this.lastMessage));
+      return;
+    }
+    const quiet = [...this.laneSeen].filter(([, at]) => now - at >= this.opts.idleMs).map(([lane]) => lane);
+    if (quiet.length === 0) return;
+    for (const lane of quiet) this.laneSeen.delete(lane);
+    run(async () => this.opts.handler.lanesIdle?.(quiet));
   }
 
   /**

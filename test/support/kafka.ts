@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type { EachMessagePayload, Kafka } from "kafkajs";
 import type { MailEvent } from "../../events/event.js";
-import { EVENT_TOPICS } from "../../events/topics.js";
+import { topicsFor } from "../../events/topics.js";
 import { brokersFromEnv, createKafka } from "../../transport/kafka/client.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 
@@ -17,7 +17,10 @@ export async function ensurePipelineTopics(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, defaultTopicSpecs({ partitions: 3, retentionMs: 86_400_000, replicationFactor: 1 }));
+    await ensureTopics(
+      admin,
+      defaultTopicSpecs(topicsFor(), { partitions: 3, retentionMs: 86_400_000, replicationFactor: 1 }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -40,7 +43,7 @@ export async function collectEvents(kafka: Kafka, host: string) {
     heartbeatInterval: 1000,
   });
   await consumer.connect();
-  await consumer.subscribe({ topics: Object.values(EVENT_TOPICS), fromBeginning: true });
+  await consumer.subscribe({ topics: Object.values(topicsFor().events), fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
       const event = JSON.parse(message.value?.toString() ?? "{}") as MailEvent;

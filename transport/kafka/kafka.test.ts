@@ -14,7 +14,7 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { ALL_TOPICS } from "../../events/topics.js";
+import { topicsFor } from "../../events/topics.js";
 import { brokersFromEnv, createKafka } from "./client.js";
 import { defaultTopicSpecs, ensureTopics } from "./topics.js";
 
@@ -74,12 +74,14 @@ after(async () => {
 });
 
 test("defaultTopicSpecs covers every pipeline topic", () => {
-  const specs = defaultTopicSpecs({ partitions: 6, retentionMs: 86_400_000, replicationFactor: 1 });
+  const topics = topicsFor("tenant-a");
+  const specs = defaultTopicSpecs(topics, { partitions: 6, retentionMs: 86_400_000, replicationFactor: 1 });
   assert.deepEqual(
     specs.map((s) => s.topic),
-    ALL_TOPICS,
+    topics.all,
   );
-  assert.ok(specs.every((s) => s.partitions === 6 && s.retentionMs === 86_400_000 && s.replicationFactor === 1));
+  assert.ok(specs.every((s) => s.topic.startsWith("tenant-a.") && s.retentionMs === 86_400_000));
+  assert.ok(specs.every((s) => s.partitions === (s.topic === topics.findings ? 1 : 6)));
 });
 
 test("ensureTopics creates once, then is a no-op; metadata and listing agree", async () => {

@@ -1,7 +1,7 @@
 // Topic provisioning. The local broker runs with auto.create.topics.enable=false
 // (as production clusters should), so every process ensures its topics first.
 import type { Admin } from "kafkajs";
-import { ALL_TOPICS, FINDINGS_TOPIC } from "../../events/topics.js";
+import type { Topics } from "../../events/topics.js";
 
 export interface TopicSpec {
   topic: string;
@@ -61,11 +61,13 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 15_000
   }
 }
 
-/** Specs for every pipeline topic (events, alerts, dead letters) with one shape. */
-export function defaultTopicSpecs(opts: {
-  partitions: number;
-  retentionMs: number;
-  replicationFactor: number;
-}): TopicSpec[] {
-  return ALL_TOPICS.map((topic) => ({ topic, ...opts }));
+/**
+ * Specs for every pipeline topic with one shape, except the findings topic:
+ * one partition, because the correlator must see every finding in one order.
+ */
+export function defaultTopicSpecs(
+  topics: Topics,
+  opts: { partitions: number; retentionMs: number; replicationFactor: number },
+): TopicSpec[] {
+  return topics.all.map((topic) => ({ topic, ...opts, ...(topic === topics.findings ? { partitions: 1 } : {}) }));
 }

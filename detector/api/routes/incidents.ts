@@ -45,6 +45,7 @@ export async function incidentRoutes(app: FastifyInstance, opts: { ctx: ApiConte
         ...(q.user !== undefined ? { user: q.user } : {}),
         ...(q.src_ip !== undefined ? { src_ip: q.src_ip } : {}),
         ...(q.entity !== undefined ? { entity: q.entity } : {}),
+        include_merged: q.include_merged,
         ...(q.cursor !== undefined ? { cursor: decodeCursor(q.cursor) } : {}),
         limit: q.limit,
       });

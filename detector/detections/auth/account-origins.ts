@@ -119,8 +119,8 @@ export class AccountOriginsEnricher implements Enricher {
     attrs[ORIGIN_ATTR] = where.origin;
     const counted = attempts > 0 || success;
     const b = counted
-        ? t.upsert(this.key[0] as number, this.key[1] as number, minute)
-        : t.find(this.key[0] as number, this.key[1] as number);
+      ? t.upsert(this.key[0] as number, this.key[1] as number, minute)
+      : t.find(this.key[0] as number, this.key[1] as number);
     if (b < 0) {
       attrs[ORIGIN_KNOWN_ATTR] = false;
       attrs[ACCOUNT_WARM_ATTR] = false;
@@ -135,7 +135,9 @@ export class AccountOriginsEnricher implements Enricher {
     for (let i = 0; i < ORIGIN_SLOTS; i++) if (w[b + ORIGINS + i] === oh) slot = i;
     const lastFail = w[b + LAST_FAIL] as number;
     const runFails =
-      w[b + RUN_ORIGIN] === oh && lastFail > 0 && minute - lastFail <= RUN_GAP_MINUTES ? (w[b + RUN_FAILS] as number) : 0;
+      w[b + RUN_ORIGIN] === oh && lastFail > 0 && minute - lastFail <= RUN_GAP_MINUTES
+        ? (w[b + RUN_FAILS] as number)
+        : 0;
     attrs[ORIGIN_KNOWN_ATTR] = slot >= 0;
     attrs[ACCOUNT_WARM_ATTR] =
       (w[b + SUCCESSES] as number) >= this.cfg.warmLogins && minute - (w[b + FIRST_SEEN] as number) >= this.warmMinutes;

@@ -37,7 +37,10 @@ test("positive: rotation inside a /24 — 40 addresses, 4 failures each, adds up
     findings.map((f) => [f.entity_type, f.entity, f.observed]),
     [["src_net", "203.0.113.0/24", 100]],
   );
-  assert.match(findings[0]?.summary ?? "", /^203\.0\.113\.0\/24 \(AS64666, NL\): 100 failed logins in 10 min from 8\+ addresses/);
+  assert.match(
+    findings[0]?.summary ?? "",
+    /^203\.0\.113\.0\/24 \(AS64666, NL\): 100 failed logins in 10 min from 8\+ addresses/,
+  );
 });
 
 test("positive: rotation across a provider — 400 failures from 200 /24s of one ASN", () => {

@@ -1,22 +1,29 @@
 // auth.bruteforce — password guessing from one source, measured at three
 // levels: the address, its /24 (/48 for IPv6) and its ASN, so an attacker
-// rotating addresses inside a network or a provider still adds up.
+// rotating addresses inside a network or a provider still adds up (the /24
+// and ASN levels need `minAddresses` contributing addresses: one address is
+// the address level's finding).
 //
-// Burst path: failed attempts in a sliding window (10 min by default) against
-// a per-entity threshold. An entity without history (most sources: attackers
-// come and go) uses a conservative absolute threshold (50 from one address);
-// an entity tracked for `warmupHours` uses its own history instead: the median
-// and MAD of its hourly peak window counts (`floor` keeps it sane).
-// Sustained path: failed attempts over 24 h across several accounts, for slow
-// guessing that never fills a 10-minute window.
+// Burst path: failed attempts in a sliding window (10 min by default, minute
+// buckets) against a per-entity threshold. An entity without history (most
+// sources: attackers come and go) uses a conservative absolute threshold (50
+// from one address); an entity tracked for `warmupHours` uses its own history
+// instead: median + k·MAD of its hourly peak window counts (`floor` keeps it
+// sane). Sustained path: failed attempts over 24 h (hour buckets) across
+// several accounts, for guessing paced below any 10-minute threshold; a warm
+// source's threshold there is also 3× its usual peak kept up all day, and a
+// source that burst in the period is not reported again as sustained.
 //
 // The benign look-alike is an old client retrying a stale password all night
 // from one home address: a few failures per 10 minutes, forever, all against
 // ONE account. That is not brute force of the platform, so below the absolute
 // rate a burst needs `minAccounts` distinct accounts, and the sustained path
-// always needs several accounts. (Slow guessing of one account from one
-// address is therefore left to auth.takeover, which fires when such a guess
-// succeeds, and one account from many addresses to auth.slow_distributed.)
+// always needs several; in both, no account may draw more than
+// `maxTopAccountShare` of the recent attempts (decaying per-account weights),
+// so the stale client plus the family's occasional typos stays one account.
+// Slow guessing of ONE account from one address is therefore not covered
+// here: auth.takeover fires when such a guess succeeds, and one account from
+// many addresses is auth.slow_distributed's.
 // Successes count against the failures: a source with more than
 // `maxSuccessRatio` successes is a gateway full of real users (NAT, webmail),
 // and monitoring probes, which only succeed, never count at all. Successes
@@ -72,8 +79,16 @@ const config = z.strictObject({
   /** Above this share of successes a source is a gateway of real users. */
   maxSuccessRatio: z.number().min(0).max(1).default(0.2),
   madMultiplier: z.number().min(1).max(20).default(6),
-  warmupHours: z.int().min(1).max(24 * 14).default(24),
-  historyHours: z.int().min(6).max(24 * 14).default(48),
+  warmupHours: z
+    .int()
+    .min(1)
+    .max(24 * 14)
+    .default(24),
+  historyHours: z
+    .int()
+    .min(6)
+    .max(24 * 14)
+    .default(48),
   /** Entities tracked per level. */
   maxEntities: z.int().min(100).default(200_000),
 });

@@ -53,7 +53,10 @@ test("positive: much slower — one attempt every 6 hours, over a week", () => {
   const events = [...history(), ...range(28).map((i) => fail(START + i * 6 * HOUR, VICTIM, bot(i), 1 + (i % 2)))];
   const findings = slowOnly(events);
   assert.equal(findings.length, 1);
-  assert.match(findings[0]?.summary ?? "", /from 20 networks \(20 providers\) in 5 days, 1\.5 attempts each on average/);
+  assert.match(
+    findings[0]?.summary ?? "",
+    /from 20 networks \(20 providers\) in 5 days, 1\.5 attempts each on average/,
+  );
 });
 
 test("negative: 15 networks in a week", () => {

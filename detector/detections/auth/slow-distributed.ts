@@ -233,9 +233,7 @@ class SlowDistributedInstance implements DetectionInstance {
     const spanH = (now - s.episodeStart) / 3_600_000;
     const span = spanH >= 48 ? `${Math.round(spanH / 24)} days` : `${Math.max(1, Math.round(spanH))} h`;
     const each =
-      attempts === networks
-        ? "1 attempt each"
-        : `${(attempts / networks).toFixed(1)} attempts each on average`;
+      attempts === networks ? "1 attempt each" : `${(attempts / networks).toFixed(1)} attempts each on average`;
     return [
       {
         id: findingId(slowDistributedDetection.id, account, s.episodeStart),

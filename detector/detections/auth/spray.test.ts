@@ -73,10 +73,7 @@ test("benign look-alike: a forced password reset — 300 users' clients fail onc
     ...range(300).flatMap((i) => {
       const t = ATTACK + i * 10_000;
       const misses = 1 + (i % 2);
-      return [
-        ...range(misses).map((k) => fail(t + k * 5000, acct(i), home(i))),
-        login(t + 6 * HOUR, acct(i), home(i)),
-      ];
+      return [...range(misses).map((k) => fail(t + k * 5000, acct(i), home(i))), login(t + 6 * HOUR, acct(i), home(i))];
     }),
   ];
   assert.deepEqual(sprayOnly(day()), []);
@@ -105,7 +102,11 @@ test("a sprayer's rare success explains only that account; the spray still fires
   const findings = sprayOnly(events);
   assert.equal(findings.length, 1);
   assert.equal(findings[0]?.observed, 50);
-  assert.equal(findings[0]?.ts, new Date(ATTACK + 55 * 30_000).toISOString(), "six explained accounts: six more needed");
+  assert.equal(
+    findings[0]?.ts,
+    new Date(ATTACK + 55 * 30_000).toISOString(),
+    "six explained accounts: six more needed",
+  );
 });
 
 test("snapshot mid-stream: a restored engine finds the same as an uninterrupted one", () => {

@@ -46,8 +46,16 @@ const config = z.strictObject({
   maxPerAccount: z.int().min(1).max(20).default(3),
   /** Distinct source networks (/24, /48) the counted accounts failed from. */
   minNetworks: z.int().min(1).default(10),
-  baselineHours: z.int().min(24).max(24 * 28).default(168),
-  warmupHours: z.int().min(1).max(24 * 28).default(48),
+  baselineHours: z
+    .int()
+    .min(24)
+    .max(24 * 28)
+    .default(168),
+  warmupHours: z
+    .int()
+    .min(1)
+    .max(24 * 28)
+    .default(48),
   madMultiplier: z.number().min(1).max(20).default(6),
   /** Accounts remembered per domain per window (past it the oldest go). */
   maxAccountsPerDomain: z.int().min(100).default(100_000),

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { MailEvent } from "../../../events/event.js";
 import type { Detection, DetectionContext, DetectionInstance } from "../../core/detection.js";
 import { type Finding, findingId, iso, MAX_EVIDENCE, scoreAbove, severityOf } from "../../core/finding.js";
+import { type AddressFacts, addressFacts } from "../../state/address-facts.js";
 import { EntityTable } from "../../state/entity-table.js";
 import { RecentSet } from "../../state/recent-set.js";
 import { accountOf, failedAttempts, isLoginSuccess } from "./signals.js";
@@ -38,18 +39,20 @@ interface SourceState {
 class StuffingInstance implements DetectionInstance {
   private readonly sources: EntityTable<SourceState>;
   private readonly windowMs: number;
+  private readonly facts: (ip: string) => AddressFacts;
 
   constructor(
     private readonly cfg: Config,
-    private readonly ctx: DetectionContext,
+    ctx: DetectionContext,
   ) {
     this.sources = new EntityTable(cfg.maxSources);
     this.windowMs = cfg.windowMinutes * 60_000;
+    this.facts = addressFacts(ctx.networks);
   }
 
   onEvent(e: MailEvent, now: number): Finding[] {
     const ip = e.src_ip;
-    if (!ip || this.ctx.networks.isInternal(ip)) return [];
+    if (!ip || this.facts(ip).internal) return [];
     const attempts = failedAttempts(e);
     const success = isLoginSuccess(e);
     if (attempts === 0 && !success) return [];
@@ -82,8 +85,7 @@ class StuffingInstance implements DetectionInstance {
     if (s.lastFired > 0 && distinct < 2 * s.lastFired) return [];
     s.lastFired = distinct;
     const score = scoreAbove(distinct, this.cfg.minAccounts, 60);
-    const origin = this.ctx.networks.asn(ip);
-    const where = origin ? ` (AS${origin.asn}, ${origin.country})` : "";
+    const where = this.facts(ip).where;
     return [
       {
         id: findingId(stuffingDetection.id, ip, s.episodeStart),

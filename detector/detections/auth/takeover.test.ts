@@ -15,10 +15,7 @@ const ATTACK = T0 + 4 * DAY;
 
 test("positive: seven established accounts log in from a hosting network new to each of them", () => {
   const victims = users(7);
-  const events = [
-    ...history(victims),
-    ...victims.map((u, i) => login(ATTACK + i * 4 * MIN, u, `203.0.113.${10 + i}`)),
-  ];
+  const events = [...history(victims), ...victims.map((u, i) => login(ATTACK + i * 4 * MIN, u, `203.0.113.${10 + i}`))];
   const findings = runAll([takeoverDetection], events);
   assert.equal(findings.length, 1);
   const [f] = findings;
@@ -93,7 +90,9 @@ test("benign look-alike: new accounts' first logins (cold), even after some fail
 
 test("benign look-alike: monitoring probes logging in every minute", () => {
   const probes = users(10, "probe");
-  const events = range(3 * 24 * 60).flatMap((m) => probes.map((p, i) => login(T0 + m * MIN + i * 100, p, "198.51.100.140")));
+  const events = range(3 * 24 * 60).flatMap((m) =>
+    probes.map((p, i) => login(T0 + m * MIN + i * 100, p, "198.51.100.140")),
+  );
   assert.deepEqual(runAll([takeoverDetection], events), []);
 });
 

@@ -45,8 +45,16 @@ const config = z.strictObject({
   /** (b) Failed attempts of the account from the new origin before its success there. */
   minFailures: z.int().min(1).default(5),
   /** (a) Baseline: hours of history per origin, hours before it is trusted, MADs above the median. */
-  baselineHours: z.int().min(24).max(24 * 28).default(168),
-  warmupHours: z.int().min(1).max(24 * 28).default(24),
+  baselineHours: z
+    .int()
+    .min(24)
+    .max(24 * 28)
+    .default(168),
+  warmupHours: z
+    .int()
+    .min(1)
+    .max(24 * 28)
+    .default(24),
   madMultiplier: z.number().min(1).max(20).default(6),
   maxOrigins: z.int().min(100).default(100_000),
   /** Accounts remembered per origin within the window (the baselined threshold stays below half of it). */

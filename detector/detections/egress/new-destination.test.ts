@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MailEvent } from "../../../events/event.js";
 import { createNetworkInfo } from "../../core/networks.js";
-import { DAY, egressSample, HOUR, MIN, range, run, runResumed, T0, TEST_ASNS } from "../testing.js";
+import { DAY, egressSample, HOUR, heartbeat, MIN, range, run, runResumed, T0, TEST_ASNS } from "../testing.js";
 import { newDestinationDetection } from "./new-destination.js";
 import { MB } from "./signals.js";
 
@@ -34,7 +34,7 @@ test("positive: an upload to a drop server on a never-seen network fires within 
   assert.equal(first?.evidence.length, 3);
   assert.match(
     first?.summary ?? "",
-    /^php-fpm on web1 sent 12 MB to AS64666 \(Bulletproof Hosting, NL\) \(203\.0\.113\.66:443\) in 20 s, a network it never talked to in 2\.4 d of history \(1 known; threshold 10 MB in its first hour\)$/,
+    /^php-fpm on web1 sent 12 MB to AS64666 \(Bulletproof Hosting, NL\) \(203\.0\.113\.66:443\) in 20 s, a network it never talked to in 2\.4 d of history \(networks known for it: 1; threshold 10 MB in its first hour\)$/,
   );
   assert.deepEqual(
     findings.map((f) => f.observed / MB),
@@ -77,9 +77,8 @@ test("slow exfiltration below the first-hour threshold is caught by the cumulati
 test("slow exfiltration that starts while the host is still learning (2–8 MB an hour from 3 h in)", () => {
   // The simulator's slow-exfil: python3 on the DB host, an 11-minute upload every hour.
   const start = T0 + 3 * HOUR + 25 * MIN;
-  const db = range(3 * 24).flatMap((h) => [
-    egressSample(T0 + h * HOUR + 2 * MIN, "db1", "http", "198.51.100.80", 20_000, { dstPort: 80 }),
-  ]);
+  // The DB host has no external socket of its own: its agent's heartbeats start its clock.
+  const db = range(3 * 24 * 12).map((i) => heartbeat(T0 + i * 5 * MIN, "db1"));
   const slow = range(3 * 24).flatMap((h) =>
     range(3).map((i) =>
       egressSample(start + h * HOUR + i * 5 * MIN, "db1", "python3", "203.0.113.200", ((2 + ((h * 5) % 7)) * MB) / 3),

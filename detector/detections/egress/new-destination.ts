@@ -257,7 +257,7 @@ class NewDestinationInstance implements DetectionInstance {
       window_start: iso(c.first),
       window_end: iso(now),
       evidence: [...c.evidence],
-      summary: `${who} sent ${formatBytes(c.bytes)} to ${c.label} (${c.ip}:${c.port}) in ${formatDuration(now - c.first)}, a network it never talked to in ${formatDuration(c.first - hostFirst)} of history (${p.known.size} known; ${rule})`,
+      summary: `${who} sent ${formatBytes(c.bytes)} to ${c.label} (${c.ip}:${c.port})${now > c.first ? ` in ${formatDuration(now - c.first)}` : ""}, a network it never talked to in ${formatDuration(c.first - hostFirst)} of history (networks known for it: ${p.known.size}; ${rule})`,
       details: {
         destination_ip: c.ip,
         destination_port: c.port,

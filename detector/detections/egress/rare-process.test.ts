@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MailEvent } from "../../../events/event.js";
-import { DAY, egressSample, HOUR, MIN, range, run, runResumed, T0 } from "../testing.js";
+import { DAY, egressSample, HOUR, heartbeat, MIN, range, run, runResumed, T0 } from "../testing.js";
 import { rareProcessDetection } from "./rare-process.js";
 import { MB } from "./signals.js";
 
@@ -28,7 +28,7 @@ test("positive: mysqld connects out and uploads, on a host long past learning", 
   assert.equal(findings[0]?.severity, "high");
   assert.match(
     findings[0]?.summary ?? "",
-    /^mysqld on db1 connected out \(first to AS64666 \(Bulletproof Hosting, NL\) at 203\.0\.113\.50:443\) and sent 0 B in 0 s \(mysqld is configured as never connecting out\)$/,
+    /^mysqld on db1 connected out \(first to AS64666 \(Bulletproof Hosting, NL\) at 203\.0\.113\.50:443\) and sent 0 B \(mysqld is configured as never connecting out\)$/,
   );
   // Re-fired as the bytes pass 1 MB, 10 MB, 100 MB: same id, rising score.
   assert.deepEqual(
@@ -65,6 +65,19 @@ test("positive: a process never seen talking out during learning, scored by its 
     /first outbound connection of python3 in 3\.0 d of history; 2 known talkers on db1/,
   );
   assert.ok((findings[1]?.score ?? 0) > (findings[0]?.score ?? 0));
+});
+
+test("a back-end host with no external socket learns from its agent's heartbeats", () => {
+  // The poller reports external peers only: db2's first net event is the implant's.
+  const beats = range(2 * 24 * 12).map((i) => heartbeat(T0 + i * 5 * MIN, "db2"));
+  const implant = egressSample(T0 + 2 * DAY + HOUR, "db2", "python3", "203.0.113.200", 3 * MB);
+  const findings = run(rareProcessDetection, [...beats, implant]);
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.summary ?? "",
+    /first outbound connection of python3 in 2\.0 d of history; 0 known talkers/,
+  );
+  assert.deepEqual(run(rareProcessDetection, [implant]), [], "without them it would be the host's first hour");
 });
 
 test("negative: the host's usual talkers, internal peers and inbound service connections", () => {

@@ -203,7 +203,7 @@ class RareProcessInstance implements DetectionInstance {
       window_start: iso(ep.start),
       window_end: iso(now),
       evidence: [...ep.evidence],
-      summary: `${name} on ${host} connected out (first to ${ep.firstDest}) and sent ${formatBytes(ep.bytes)} in ${formatDuration(now - ep.start)} (${why})`,
+      summary: `${name} on ${host} connected out (first to ${ep.firstDest}) and sent ${formatBytes(ep.bytes)}${now > ep.start ? ` in ${formatDuration(now - ep.start)}` : ""} (${why})`,
       details: { never_connects_out: never, first_destination: ep.firstDest, known_talkers: h.known.size },
     };
   }

@@ -84,7 +84,7 @@ test("positive: on a host still learning, the conservative cold threshold applie
   const findings = run(volumeDetection, events).filter((f) => f.entity === "ldap1/slapd");
   assert.equal(findings.length, 1);
   assert.equal(findings[0]?.observed, 250 * MB, "fires past 200 MB, not before");
-  assert.match(findings[0]?.summary ?? "", /host still learning; cold threshold 200 MB\/h/);
+  assert.match(findings[0]?.summary ?? "", /host still learning, no history; threshold 200 MB\/h/);
   assert.equal(findings[0]?.details?.host_warm, false);
 });
 

@@ -325,17 +325,17 @@ class VolumeInstance implements DetectionInstance {
     const known = s.warm || hostWarm;
     const score = scoreAbove(ep.bytes, threshold, known ? 60 : 50);
     const [host, name] = entityType === "host_process" ? splitOnce(entity, "/") : splitOnce(entity, "->");
-    const took = formatDuration(now - ep.start);
+    const took = now > ep.start ? ` in ${formatDuration(now - ep.start)}` : "";
     const ageH = Math.floor((now - s.since) / HOUR);
     let history: string;
     if (s.warm) history = `usual ${formatBytes(s.expected)}/h at this hour`;
-    else if (!hostWarm) history = `host still learning; cold threshold ${formatBytes(this.cfg.coldBytes)}/h`;
+    else if (!hostWarm) history = "host still learning, no history";
     else if (ageH < 2) history = "never seen from this host; usual 0 B/h";
     else history = `seen from this host for ${ageH} h only`;
     const summary =
       entityType === "host_process"
-        ? `${name} on ${host} sent ${formatBytes(ep.bytes)} in ${took}${s.top ? `, mostly to ${s.top}` : ""} (${history}; threshold ${formatBytes(threshold)}/h)`
-        : `${s.top || "a process"} on ${host} sent ${formatBytes(ep.bytes)} to ${s.label} in ${took} (${history}; threshold ${formatBytes(threshold)}/h)`;
+        ? `${name} on ${host} sent ${formatBytes(ep.bytes)}${took}${s.top ? `, mostly to ${s.top}` : ""} (${history}; threshold ${formatBytes(threshold)}/h)`
+        : `${s.top || "a process"} on ${host} sent ${formatBytes(ep.bytes)} to ${s.label}${took} (${history}; threshold ${formatBytes(threshold)}/h)`;
     return {
       id: findingId(volumeDetection.id, entity, ep.start),
       ts: iso(now),

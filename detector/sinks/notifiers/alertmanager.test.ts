@@ -6,23 +6,22 @@
 // developer machine that is neither root nor CI; in CI it must run.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FindingView } from "../../api/repository.js";
 import { notifiersConfigSchema } from "./config.js";
 import { createNotificationRouter, type NotificationRouter } from "./router.js";
-import { sampleFinding, silentLog, waitFor } from "./testing.js";
+import { removeTempDirs, sampleFinding, silentLog, tempDir, waitFor } from "./testing.js";
 
 const BINARY = "/usr/bin/prometheus-alertmanager";
 const installed = existsSync(BINARY);
 const mustRun = process.getuid?.() === 0 || Boolean(process.env.CI);
 const skip = !installed && !mustRun ? `${BINARY} not installed (apt-get install prometheus-alertmanager)` : false;
 
-const dir = mkdtempSync(join(tmpdir(), "mw-alertmanager-"));
+const dir = tempDir("alertmanager");
 let port = 0;
 let am: ChildProcess | undefined;
 let amLog = "";
@@ -122,6 +121,7 @@ before(async () => {
 after(async () => {
   await router?.stop();
   await stopAlertmanager();
+  removeTempDirs();
 });
 
 const finding = sampleFinding(1, {

@@ -98,6 +98,7 @@ test("analyst actions become acknowledge / resolve / trigger (reopen); feedback 
   );
   const iv: IncidentView = {
     ...incident,
+    merged_into: null,
     state: {
       status: "resolved",
       feedback: null,

@@ -63,7 +63,7 @@ export interface IncidentLike {
   src_ips: string[];
   finding_ids: string[];
   summary: string;
-  merged_into?: string;
+  merged_into?: string | null;
 }
 
 /** What the findings stage hands to `notify` (detector/service). */

@@ -3,15 +3,14 @@
 // between), retries and dead letters, and rate limiting.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Registry } from "prom-client";
 import type { AlertNotice } from "./notice.js";
 import { backoffDelay, Outbox, type OutboxOptions } from "./outbox.js";
-import { type Received, sampleNotice, silentLog, TestReceiver, waitFor } from "./testing.js";
+import { type Received, removeTempDirs, sampleNotice, silentLog, TestReceiver, tempDir, waitFor } from "./testing.js";
 import { TokenBucket } from "./token-bucket.js";
 import { verifyWebhookSignature, WebhookNotifier } from "./webhook.js";
 
@@ -19,6 +18,7 @@ const SECRET = "s3cret-for-the-test-receiver";
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  removeTempDirs();
 });
 
 /** The receiver side of the contract, written from the header spec, not with the sender's helpers. */
@@ -58,7 +58,7 @@ function outbox(url: string, dir: string, over: Partial<OutboxOptions> = {}): Ou
   return o;
 }
 
-const tmp = (name: string) => mkdtempSync(join(tmpdir(), `mw-outbox-${name}-`));
+const tmp = (name: string) => tempDir(`outbox-${name}`);
 
 /** First-seen order of alert ids: what the on-call sees, at-least-once duplicates collapsed. */
 const deduped = (rs: Received[]) => [...new Set(rs.map((r) => verified(r).alert_id))];

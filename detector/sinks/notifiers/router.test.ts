@@ -2,8 +2,7 @@
 // config schema; PagerDuty trigger → acknowledge → resolve against a local
 // Events API v2 receiver, with the analyst's actions coming from the API hook.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { Registry } from "prom-client";
@@ -11,11 +10,21 @@ import type { FindingView } from "../../api/repository.js";
 import { notifiersConfigSchema } from "./config.js";
 import type { AlertNotice } from "./notice.js";
 import { createNotificationRouter, type NotificationRouter, routeAccepts } from "./router.js";
-import { type Received, sampleFinding, sampleNotice, silentLog, TestReceiver, waitFor } from "./testing.js";
+import {
+  type Received,
+  removeTempDirs,
+  sampleFinding,
+  sampleNotice,
+  silentLog,
+  TestReceiver,
+  tempDir,
+  waitFor,
+} from "./testing.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  removeTempDirs();
 });
 
 async function receiver(): Promise<TestReceiver> {
@@ -39,7 +48,7 @@ test("routeAccepts: minimum severity, alert types, detections, and actions the r
 });
 
 test("config → receivers: secrets from files, unknown keys and duplicate names refused", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mw-notifier-cfg-"));
+  const dir = tempDir("notifier-cfg");
   const ok = notifiersConfigSchema.safeParse({
     outboxDir: dir,
     receivers: [
@@ -126,7 +135,7 @@ test("PagerDuty: trigger from the detector, acknowledge and resolve from the ana
     };
   };
   const hook = await receiver();
-  const dir = mkdtempSync(join(tmpdir(), "mw-notifier-route-"));
+  const dir = tempDir("notifier-route");
   writeFileSync(join(dir, "pd.key"), "R0UTINGKEY0123456789abcdefABCDEF\n");
   writeFileSync(join(dir, "hook.secret"), "a-webhook-secret-long-enough\n");
   const cfg = notifiersConfigSchema.parse({

@@ -1,8 +1,11 @@
 // Test helpers for the notifiers: a local HTTP receiver on 127.0.0.1 that can
 // be taken down and brought back on the same port, sample notices, a silent
 // logger and a poller.
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import type { Logger } from "../../../telemetry/log.js";
@@ -10,6 +13,19 @@ import type { Finding, Severity } from "../../core/finding.js";
 import { type AlertNotice, noticeFromFinding } from "./notice.js";
 
 export const silentLog: Logger = pino({ level: "silent" });
+
+const tempDirs: string[] = [];
+
+/** A temp directory removed by `removeTempDirs` (call it in `after`). */
+export function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `mw-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
 
 export interface Received {
   method: string;
