@@ -2,7 +2,9 @@
 // detector's schema, so they see the same store and broker the detector uses.
 import { z } from "zod";
 import { compileSsOptions } from "../collectors/parsers/ss.js";
+import { apiConfigSchema } from "../detector/api/config.js";
 import { correlatorConfig } from "../detector/correlator/correlator.js";
+import { notifiersConfigSchema } from "../detector/sinks/notifiers/config.js";
 import { SOURCES } from "../events/event.js";
 import { kafkaSchema, logSchema, storeSchema } from "./common.js";
 
@@ -29,7 +31,7 @@ export const detectorSectionSchema = z
       .strictObject({
         /** Our own networks: never "sources", never "egress". */
         internal: z.array(z.string()).optional(),
-        /** JSON file of [{cidr, asn, country, name?}] for offline ASN/country lookups. */
+        /** JSON file of [{cidr, asn, country, name?}] for offline ASN/country lookups (relative: to the config file). */
         asnTable: z.string().min(1).optional(),
       })
       .prefault({}),
@@ -41,6 +43,8 @@ export const detectorConfigSchema = z.strictObject({
   store: storeSchema,
   log: logSchema,
   detector: detectorSectionSchema,
+  api: apiConfigSchema,
+  notifiers: notifiersConfigSchema,
 });
 export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
 

@@ -4,7 +4,7 @@
 // Deterministic: the same options give byte-identical output (no wall clock,
 // no Math.random; run time is reported by the CLI, never written to DIR).
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { scenarioActivities } from "./attacks/index.js";
 import { type Activity, DAY_MS, type Flow, HOUR_MS, type Label, type LocationOverride, type Sim } from "./context.js";
 import { slowLogHeader } from "./formats/mariadb.js";
@@ -139,7 +139,7 @@ export async function simulate(opts: SimulateOptions): Promise<Manifest> {
   labels.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : labelName(a).localeCompare(labelName(b))));
   writeFileSync(join(opts.out, "labels.jsonl"), labels.map((l) => `${JSON.stringify(l)}\n`).join(""));
   writeFileSync(join(opts.out, "networks.json"), networksJson());
-  writeFileSync(join(opts.out, "detector.yaml"), siteDetectorYaml(labels, resolve(opts.out, "networks.json")));
+  writeFileSync(join(opts.out, "detector.yaml"), siteDetectorYaml(labels, "networks.json"));
 
   const hosts: Record<string, HostManifest> = {};
   let files = 0;

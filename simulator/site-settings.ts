@@ -30,7 +30,7 @@ export function siteDetections(labels: Label[]): Record<string, Record<string, u
   };
 }
 
-/** A detector config for this simulated platform (paths relative to where the detector runs). */
+/** A detector config for this simulated platform (relative paths resolve against the config file). */
 export function siteDetectorYaml(labels: Label[], networksFile: string): string {
   return `# Detector settings for this simulated platform: its known backup target,\n# admin host and newsletter sender, and its IP → ASN table.\n${stringify(
     {

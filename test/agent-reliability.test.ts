@@ -11,10 +11,9 @@ import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PACKAGE_ROOT } from "../config/paths.js";
 import { exited, startAgent, writeCollectorConfig } from "./support/agent.js";
-import { brokers, collectEvents, ensurePipelineTopics, testKafka, waitFor } from "./support/kafka.js";
+import { brokers, collectEvents, ensurePipelineTopics, testKafka, testPrefix, waitFor } from "./support/kafka.js";
 
 const kafka = testKafka("reliability");
-before(() => ensurePipelineTopics(kafka));
 
 const stops: (() => Promise<void>)[] = [];
 after(async () => {
@@ -37,10 +36,11 @@ function setup(name: string) {
     for (let i = 0; i < count; i++) chunk += line();
     appendFileSync(path, chunk);
   };
+  const ready = ensurePipelineTopics(kafka, testPrefix(host));
   const config = writeCollectorConfig(dir, host, [
     { type: "file", path: log, parser: "dovecot", startAt: "beginning" },
   ]);
-  return { host, dir, log, config, write, written: () => n };
+  return { host, dir, log, config, write, written: () => n, ready };
 }
 
 async function stopAgent(agent: ReturnType<typeof startAgent>): Promise<void> {
@@ -51,6 +51,7 @@ async function stopAgent(agent: ReturnType<typeof startAgent>): Promise<void> {
 
 test("kill -9 while a growing file is shipped: every line reaches Kafka, none lost", async () => {
   const t = setup("kill9");
+  await t.ready;
   const sink = await collectEvents(kafka, t.host);
   stops.push(sink.stop);
   let agent = startAgent(t.config);
@@ -74,11 +75,17 @@ test("kill -9 while a growing file is shipped: every line reaches Kafka, none lo
 
 test("rotation (rename + create) and copytruncate while running: nothing lost, nothing read twice", async () => {
   const t = setup("rotate");
+  await t.ready;
   const sink = await collectEvents(kafka, t.host);
   stops.push(sink.stop);
   const agent = startAgent(t.config);
   t.write(1000);
-  await sleep(500);
+  // Rotate only once the agent follows the file (a fresh agent starts with the current file).
+  await waitFor(
+    () => sink.ids().size === 1000,
+    60_000,
+    () => `${sink.ids().size}/1000 ids before rotating`,
+  );
   renameSync(t.log, `${t.log}.1`);
   // The daemon keeps writing to the renamed file until it reopens its log.
   t.write(200, `${t.log}.1`);
@@ -94,7 +101,7 @@ test("rotation (rename + create) and copytruncate while running: nothing lost, n
   await waitFor(
     () => sink.ids().size === total,
     60_000,
-    () => `${sink.ids().size}/${total} ids`,
+    () => `${sink.ids().size}/${total} ids; agent log:\n${agent.stderrText().slice(-3000)}`,
   );
   await sleep(1500);
   await stopAgent(agent);
@@ -111,6 +118,7 @@ test("broker down for 30 s while lines keep arriving: all arrive, in order per p
     t.diagnostic("KAFKA_BROKERS points at an external cluster; the outage is simulated only on the local broker");
   }
   const s = setup("outage");
+  await s.ready;
   const sink = await collectEvents(kafka, s.host);
   stops.push(sink.stop);
   const agent = startAgent(s.config);

@@ -17,7 +17,7 @@ import type { Finding } from "../../detector/core/finding.js";
 import type { Incident } from "../../detector/correlator/correlator.js";
 import type { Alert } from "../../detector/service/findings-stage.js";
 import { configuredNetworks } from "../../detector/service/networks-config.js";
-import { DetectorService } from "../../detector/service/service.js";
+import { type RunningDetector, startDetector } from "../../detector/service/run.js";
 import { openStore, type Store } from "../../detector/store/client.js";
 import { evaluate, formatEval, readLabels } from "../../simulator/eval.js";
 import { SCENARIOS, type Scenario, simulate } from "../../simulator/simulate.js";
@@ -138,16 +138,9 @@ export function registerDemo(program: Command): void {
       const log = createLogger({ name: "demo", level: "warn" });
       const store = await openStore(cfg.store);
       const kafka = createKafka({ brokers: cfg.kafka.brokers, clientId: run, logLevel: "nothing" });
-      const service = new DetectorService(cfg, {
-        kafka,
-        store,
-        log,
-        notify: async (alerts) => {
-          for (const a of alerts) printAlert(a);
-        },
-      });
+      let running: RunningDetector | undefined;
       const stop = async () => {
-        await service.stop();
+        await running?.stop();
         await store.close();
         if (startedKafka) spawnSync(join(PACKAGE_ROOT, "deploy", "local", "kafka"), ["stop"], { stdio: "ignore" });
       };
@@ -156,7 +149,16 @@ export function registerDemo(program: Command): void {
         stop().finally(() => process.exit(130));
       });
       try {
-        await service.start();
+        running = await startDetector(cfg, {
+          kafka,
+          store,
+          log,
+          onAlerts: async (alerts) => {
+            for (const a of alerts) printAlert(a);
+          },
+        });
+        const { service } = running;
+        say(`demo: detector API at ${running.api.url} while the demo runs (tokens: api.tokens in detector.yaml)`);
         say(`demo: replaying ${manifest.totals.lines} lines into Kafka at full speed; alerts print as they fire`);
         const replayed = await replayDirectory(simDir, { speed: "max", heartbeatSeconds: "30" }, cfg.kafka);
         const expected = replayed.events + replayed.heartbeats;

@@ -1,10 +1,11 @@
 // `mailwarden detect --config detector.yaml`: the central service — detection
 // stages, correlator, archiver and API in one process (the embedded store can
 // only be held by one). SIGTERM/SIGINT checkpoint and exit 0.
+import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { detectorConfigSchema } from "../../config/roles.js";
-import { DetectorService } from "../../detector/service/service.js";
+import { type RunningDetector, startDetector } from "../../detector/service/run.js";
 import { firstLine, openStore } from "../../detector/store/client.js";
 import { createLogger } from "../../telemetry/log.js";
 import { createKafka } from "../../transport/kafka/client.js";
@@ -17,14 +18,17 @@ export function registerDetect(program: Command): void {
     .option("--config <file>", "detector YAML (see deploy/examples/detector.yaml); defaults + environment when omitted")
     .action(async (opts: { config?: string }) => {
       const cfg = loadConfig(detectorConfigSchema, opts.config ? { file: opts.config } : {});
+      const table = cfg.detector.networks.asnTable;
+      if (opts.config && table && !isAbsolute(table)) {
+        cfg.detector.networks.asnTable = resolve(dirname(opts.config), table);
+      }
       const log = createLogger({ name: "detect", level: cfg.log.level });
       const store = await openStore(cfg.store);
       const kafka = createKafka({ brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId, logLevel: "nothing" });
-      const service = new DetectorService(cfg, { kafka, store, log });
+      let running: RunningDetector;
       try {
-        await service.start();
+        running = await startDetector(cfg, { kafka, store, log });
       } catch (e) {
-        await service.stop().catch(() => undefined);
         await store.close();
         if (e instanceof UserError) throw e;
         throw new UserError(
@@ -32,13 +36,13 @@ export function registerDetect(program: Command): void {
           1,
         );
       }
-      log.info({ store: store.location, brokers: cfg.kafka.brokers }, "detector started");
+      log.info({ store: store.location, brokers: cfg.kafka.brokers, api: running.api.url }, "detector started");
       await new Promise<void>((resolve) => {
         for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => resolve());
       });
-      await service.stop();
+      await running.stop();
       await store.close();
-      log.info(service.status(), "detector stopped");
+      log.info(running.service.status(), "detector stopped");
       log.flush();
     });
 }

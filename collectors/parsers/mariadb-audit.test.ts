@@ -118,7 +118,7 @@ test("mariadb-audit: server_audit via syslog (server_audit_output_type=syslog)",
 // The slow log of the same server: long_query_time=0, log_slow_min_examined_row_limit=1000.
 const SLOW = [
   "mariadbd, Version: 10.11.19-MariaDB-0+deb12u1-log (Debian 12). started with:",
-  "Tcp port: 23306  Unix socket: /tmp/mw-maria/mysqld.sock",
+  "Tcp port: 23306  Unix socket: /run/mysqld/mysqld.sock",
   "Time\t\t    Id Command\tArgument",
   "# Time: 261126 11:53:05",
   "# User@Host: postfix[postfix] @  [127.0.0.1]",

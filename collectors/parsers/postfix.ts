@@ -60,15 +60,13 @@ import {
 
 export const MAX_QUEUED = 50_000;
 
-interface Queued {
-  sender: string;
-  size: number | undefined;
-  nrcpt: number | undefined;
-  line: string;
-}
-
 export interface PostfixState {
-  readonly queue: Map<string, Queued>;
+  /**
+   * Queue id → its qmgr `from=<...>, size=N, nrcpt=M (queue active)` line, kept
+   * as is and parsed only when a delivery of that id arrives (most queue ids
+   * are gone — "removed" — before anyone asks; storing the line costs one map entry).
+   */
+  readonly queue: Map<string, string>;
 }
 
 const CLIENT = /^([^[\]\s,]{0,255})\[([0-9A-Fa-f.:]{2,45})\](?::(\d{1,5}))?/;
@@ -142,7 +140,7 @@ function parseSuccess(msg: string, proto: string, service: string): readonly Par
   return [withClient(e, c, attrs)];
 }
 
-const QUEUE_ID = /^([0-9A-Za-z]{5,20}): /;
+const QUEUE_ID = /^[0-9A-Za-z]{5,20}$/;
 const QMGR_FROM = /^from=<(.*)>, size=(\d{1,15}), nrcpt=(\d{1,9}) \(queue active\)$/;
 // Postfix's own fields between the recipient(s) and the status reply.
 const DELIVERY_TAIL =
@@ -176,24 +174,30 @@ function outcomeOf(status: string): PartialEvent["outcome"] {
   return "unknown";
 }
 
+const QUEUE_ACTIVE = " (queue active)";
+
 function qmgrLine(state: PostfixState, qid: string, rest: string, line: string): readonly PartialEvent[] | null {
   if (rest === "removed") {
     state.queue.delete(qid);
     return NO_EVENTS;
   }
-  const m = QMGR_FROM.exec(rest);
-  if (m === null) return rest.startsWith("from=<") ? NO_EVENTS : null; // "status=expired, returned to sender"
+  if (!rest.startsWith("from=<")) return null;
+  if (!rest.endsWith(QUEUE_ACTIVE)) return NO_EVENTS; // "status=expired, returned to sender"
   if (state.queue.size >= MAX_QUEUED && !state.queue.has(qid)) {
     const oldest = state.queue.keys().next();
     if (oldest.done !== true) state.queue.delete(oldest.value);
   }
-  state.queue.set(qid, {
-    sender: (m[1] ?? "").slice(0, 512),
-    size: Number(m[2]),
-    nrcpt: Number(m[3]),
-    line: line.slice(0, MAX_QUEUED_LINE),
-  });
+  state.queue.set(qid, line.length > MAX_QUEUED_LINE ? line.slice(0, MAX_QUEUED_LINE) : line);
   return NO_EVENTS;
+}
+
+/** Sender, size and nrcpt of a stored qmgr line, or undefined when it does not parse. */
+function queued(qmgr: string, qid: string): { sender: string; size: number; nrcpt: number } | undefined {
+  const at = qmgr.indexOf(`${qid}: from=<`);
+  if (at === -1) return undefined;
+  const m = QMGR_FROM.exec(qmgr.slice(at + qid.length + 2));
+  if (m === null) return undefined;
+  return { sender: (m[1] ?? "").slice(0, 512), size: Number(m[2]), nrcpt: Number(m[3]) };
 }
 
 function deliveryLine(
@@ -245,13 +249,14 @@ function deliveryLine(
     if (port !== undefined) e.dst_port = port;
   }
   attrs.local = local;
-  const q = state.queue.get(qid);
-  if (q !== undefined) {
+  const qmgr = state.queue.get(qid);
+  const q = qmgr === undefined ? undefined : queued(qmgr, qid);
+  if (qmgr !== undefined && q !== undefined) {
     if (q.sender.length > 0) e.user = q.sender;
     else attrs.null_sender = true;
-    if (q.nrcpt !== undefined) e.records = q.nrcpt;
-    if (q.size !== undefined) e.bytes_out = q.size;
-    e.from = { raw: `${q.line}\n${line}` };
+    e.records = q.nrcpt;
+    e.bytes_out = q.size;
+    e.from = { raw: `${qmgr}\n${line}` };
   }
   return [e];
 }
@@ -259,6 +264,7 @@ function deliveryLine(
 /** The last part of a `postfix[-instance]/.../<agent>` tag, or undefined. */
 function agentOf(program: string): string | undefined {
   if (!program.startsWith("postfix")) return undefined;
+  if (program.endsWith("/smtpd")) return "smtpd"; // the most frequent: no substring
   const slash = program.lastIndexOf("/");
   return slash === -1 ? undefined : program.slice(slash + 1);
 }
@@ -270,10 +276,10 @@ export const postfixParser: LogParser<PostfixState> = {
     const msg = rec.message;
     const agent = agentOf(rec.program);
     if (agent === "qmgr" || (agent !== undefined && DELIVERY_AGENTS.has(agent))) {
-      const q = QUEUE_ID.exec(msg);
-      if (q === null) return null;
-      const qid = q[1] ?? "";
-      const rest = msg.slice(q[0].length);
+      const colon = msg.indexOf(": ");
+      if (colon < 5 || colon > 20 || !QUEUE_ID.test(msg.slice(0, colon))) return null;
+      const qid = msg.slice(0, colon);
+      const rest = msg.slice(colon + 2);
       return agent === "qmgr" ? qmgrLine(state, qid, rest, at.line) : deliveryLine(state, agent, qid, rest, at.line);
     }
     const p = protoOf(rec.program);

@@ -97,6 +97,7 @@ export function parserIdForProgram(program: string): ParserId | undefined {
       return "mariadb-audit";
     default: {
       if (!program.startsWith("postfix")) return undefined;
+      if (program.endsWith("/smtpd")) return "postfix"; // the most frequent: no substring
       const slash = program.lastIndexOf("/");
       return slash !== -1 && POSTFIX_PROGRAMS.has(program.slice(slash + 1)) ? "postfix" : undefined;
     }

@@ -127,8 +127,13 @@ export class Spool<T = MailEvent> {
     while (this.isEmpty) {
       if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        const onAbort = () => resolve();
+        // The listener goes with the wait, so a long-lived signal does not collect them.
+        this.waiters.push(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        });
+        signal?.addEventListener("abort", onAbort, { once: true });
       });
     }
     const events: T[] = [];

@@ -111,8 +111,8 @@ before(async () => {
     {
       id: mergedId,
       version: 2,
-      opened_at: tsOf(1),
-      updated_at: tsOf(3),
+      opened_at: tsOf(7),
+      updated_at: tsOf(14),
       severity: "high",
       score: 72,
       stages: ["credential_access"],

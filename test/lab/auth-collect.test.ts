@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { exited, startAgent, writeCollectorConfig } from "../support/agent.js";
-import { collectEvents, ensurePipelineTopics, testKafka, waitFor } from "../support/kafka.js";
+import { collectEvents, ensurePipelineTopics, testKafka, testPrefix, waitFor } from "../support/kafka.js";
 import { drive, LAB_USERS, labLogs, labUnavailable, startLab, stopLab } from "./lab.js";
 
 // In CI the lab must run: a missing package is a failure, not a skip.
@@ -20,7 +20,7 @@ const kafka = testKafka("lab-auth");
 
 before(async () => {
   if (skip) return;
-  await ensurePipelineTopics(kafka);
+  await ensurePipelineTopics(kafka, testPrefix(host));
   process.env.LAB_HOSTNAME = host;
   startLab(dir);
 });

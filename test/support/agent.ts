@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { PACKAGE_ROOT } from "../../config/paths.js";
-import { brokers } from "./kafka.js";
+import { brokers, testPrefix } from "./kafka.js";
 
 export const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 
@@ -13,7 +13,14 @@ export function writeCollectorConfig(dir: string, host: string, sources: object[
   const file = join(dir, "collector.yaml");
   writeFileSync(
     file,
-    stringify({ host, stateDir: join(dir, "state"), sources, kafka: { brokers }, heartbeatSeconds: 5, ...extra }),
+    stringify({
+      host,
+      stateDir: join(dir, "state"),
+      sources,
+      kafka: { brokers, topicPrefix: testPrefix(host) },
+      heartbeatSeconds: 5,
+      ...extra,
+    }),
   );
   return file;
 }

@@ -13,13 +13,16 @@ export function testKafka(name: string): Kafka {
   return createKafka({ brokers, clientId: `mailwarden-test-${name}`, logLevel: "nothing" });
 }
 
-export async function ensurePipelineTopics(kafka: Kafka): Promise<void> {
+/** Each test's own topics (`<prefix>.events.*`): a shared broker's backlog never slows a test down. */
+export const testPrefix = (host: string): string => `mwtest-${host}`;
+
+export async function ensurePipelineTopics(kafka: Kafka, prefix: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     await ensureTopics(
       admin,
-      defaultTopicSpecs(topicsFor(), { partitions: 3, retentionMs: 86_400_000, replicationFactor: 1 }),
+      defaultTopicSpecs(topicsFor(prefix), { partitions: 3, retentionMs: 86_400_000, replicationFactor: 1 }),
     );
   } finally {
     await admin.disconnect();
@@ -34,7 +37,7 @@ export interface Received {
 }
 
 /** Consumes the event topics from the beginning, keeping the events whose host is `host`. */
-export async function collectEvents(kafka: Kafka, host: string) {
+export async function collectEvents(kafka: Kafka, host: string, prefix = testPrefix(host)) {
   const received: Received[] = [];
   const consumer = kafka.consumer({
     groupId: `mailwarden-test-${host}-${randomBytes(3).toString("hex")}`,
@@ -43,7 +46,7 @@ export async function collectEvents(kafka: Kafka, host: string) {
     heartbeatInterval: 1000,
   });
   await consumer.connect();
-  await consumer.subscribe({ topics: Object.values(topicsFor().events), fromBeginning: true });
+  await consumer.subscribe({ topics: Object.values(topicsFor(prefix).events), fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
       const event = JSON.parse(message.value?.toString() ?? "{}") as MailEvent;

@@ -1,0 +1,43 @@
+// End to end as a new user meets it: `mailwarden demo --json` simulates a
+// platform with the breach, replays it into the real broker, runs the
+// detector on the embedded store and scores the findings against the labels.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { EvalResult } from "../simulator/eval.js";
+import { CLI } from "./support/agent.js";
+
+test("demo: the breach's credential dump and exfiltration are caught within 60 s, no benign look-alike fires", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "mw-demo-"));
+  const r = spawnSync(process.execPath, [CLI, "demo", "--json", "--accounts", "1000", "--days", "3"], {
+    cwd,
+    encoding: "utf8",
+    timeout: 300_000,
+    env: { ...process.env, LOG_FORMAT: "json" },
+  });
+  assert.equal(r.status, 0, r.stderr.slice(-3000));
+  const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as EvalResult;
+  for (const field of ["recall", "precision", "false_incidents_per_day", "days", "attacks", "benign_findings"]) {
+    assert.ok(field in result, `eval JSON has ${field}`);
+  }
+  assert.equal(result.days, 3);
+  const kddi = result.attacks.find((a) => a.attack === "kddi-breach");
+  assert.ok(kddi, "the kddi-breach attack is scored");
+  const stage = (name: string) => kddi.stages.find((s) => s.stage === name);
+  for (const name of ["credential_access", "exfiltration"]) {
+    const s = stage(name);
+    assert.ok(s?.detected, `${name} detected`);
+    assert.ok((s?.ttd_seconds ?? Number.POSITIVE_INFINITY) <= 60, `${name} within 60 s: ${s?.ttd_seconds}`);
+  }
+  assert.ok(stage("initial_access")?.detected, "initial access detected");
+  assert.deepEqual(
+    result.benign_findings.filter((b) => b.count > 0),
+    [],
+    "no finding on a benign look-alike",
+  );
+  assert.ok(result.false_incidents_per_day <= 1, `false incidents per day ${result.false_incidents_per_day}`);
+  assert.match(r.stderr, /recall .* precision .* false incidents\/day/);
+});
