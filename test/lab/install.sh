@@ -19,6 +19,7 @@ PACKAGES=(
   curl                                     # real IMAP/POP3/SMTP client
   swaks                                    # real SMTP AUTH client (second opinion to curl)
   openssh-server sshpass                   # sshd + password-auth client for failed-login traffic
+  prometheus-alertmanager                  # a real Alertmanager for the notifier test
 )
 
 export DEBIAN_FRONTEND=noninteractive
