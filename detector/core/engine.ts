@@ -53,13 +53,19 @@ interface Running {
 const EVICT_EVERY_MS = 10 * 60_000;
 const TICK_MS = 10_000;
 
-const order = (a: MailEvent, b: MailEvent) =>
-  a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/** A buffered event with its time parsed once (the comparator and the release loop need it). */
+interface Held {
+  t: number;
+  e: MailEvent;
+}
+
+const order = (a: Held, b: Held) => a.t - b.t || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0);
+const hold = (e: MailEvent): Held => ({ t: Date.parse(e.ts), e });
 
 export class DetectorEngine {
   private readonly running: Running[] = [];
   private readonly enrichers: { id: string; instance: Enricher }[] = [];
-  private buffer = new TinyQueue<MailEvent>([], order);
+  private buffer = new TinyQueue<Held>([], order);
   private maxTs = Number.NEGATIVE_INFINITY;
   /** Newest event time per input lane (topic/partition). */
   private readonly lanes = new Map<string, number>();
@@ -96,7 +102,7 @@ export class DetectorEngine {
       this.counters.late += 1;
       return this.evaluate(e, t);
     }
-    this.buffer.push(e);
+    this.buffer.push({ t, e });
     if (t > this.maxTs) this.maxTs = t;
     return this.release(this.watermark() - this.opts.allowedLatenessMs);
   }
@@ -126,9 +132,9 @@ export class DetectorEngine {
 
   private release(upTo: number): Finding[] {
     const out: Finding[] = [];
-    for (let e = this.buffer.peek(); e !== undefined && Date.parse(e.ts) <= upTo; e = this.buffer.peek()) {
+    for (let h = this.buffer.peek(); h !== undefined && h.t <= upTo; h = this.buffer.peek()) {
       this.buffer.pop();
-      const t = Date.parse(e.ts);
+      const { t, e } = h;
       this.frontier = Math.max(this.frontier, t);
       for (const f of this.evaluate(e, t)) out.push(f);
     }
@@ -187,7 +193,7 @@ export class DetectorEngine {
       frontier: this.frontier,
       lastTick: this.lastTick,
       lastEvict: this.lastEvict,
-      buffered: [...this.buffer.data.slice(0, this.buffer.length)],
+      buffered: this.buffer.data.slice(0, this.buffer.length).map((h) => h.e),
       emitted: [...this.emitted],
       counters: { ...this.counters },
       detections: Object.fromEntries(this.running.map((r) => [r.id, r.instance.snapshot()])),
@@ -202,7 +208,7 @@ export class DetectorEngine {
     this.frontier = s.frontier ?? Number.NEGATIVE_INFINITY;
     this.lastTick = s.lastTick ?? Number.NEGATIVE_INFINITY;
     this.lastEvict = s.lastEvict ?? Number.NEGATIVE_INFINITY;
-    this.buffer = new TinyQueue<MailEvent>([...s.buffered], order);
+    this.buffer = new TinyQueue<Held>(s.buffered.map(hold), order);
     this.emitted.clear();
     for (const [id, score] of s.emitted) this.emitted.set(id, score);
     this.counters = { ...s.counters };
