@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { ConfigError } from "../cli/errors.js";
 import { loadConfig } from "./load.js";
+import { PACKAGE_ROOT } from "./paths.js";
 import { collectorConfigSchema, detectorConfigSchema } from "./roles.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mw-config-"));
@@ -71,4 +72,38 @@ test("unreadable file and broken YAML are one-line errors", () => {
   );
   const f = yamlFile("broken.yaml", "store: [\n");
   assert.match(configError(() => loadConfig(detectorConfigSchema, { file: f, env: {} })).message, /invalid YAML/);
+});
+
+test("a file source's parser options are checked at load, by parser id", () => {
+  const src = (opts: string) =>
+    `sources:\n  - type: file\n    path: /var/log/mysql/audit.log\n    parser: mariadb-audit\n    parserOptions: ${opts}\n`;
+  const ok = loadConfig(collectorConfigSchema, {
+    file: yamlFile("cols.yaml", src('{"mariadb-audit": {columns: ["postfix.mailbox.password"]}}')),
+    env: {},
+  });
+  assert.deepEqual(ok.sources[0], {
+    type: "file",
+    path: "/var/log/mysql/audit.log",
+    parser: "mariadb-audit",
+    startAt: "end",
+    parserOptions: { "mariadb-audit": { columns: ["postfix.mailbox.password"] } },
+  });
+  const bad = configError(() =>
+    loadConfig(collectorConfigSchema, {
+      file: yamlFile("bad-cols.yaml", src('{"mariadb-audit": {columns: ["password"]}}')),
+      env: {},
+    }),
+  );
+  assert.match(bad.message, /^config: sources\.0\.parserOptions: mariadb-audit options: columns\.0: /);
+  const unknown = configError(() =>
+    loadConfig(collectorConfigSchema, { file: yamlFile("unknown-parser.yaml", src("{nginx: {}}")), env: {} }),
+  );
+  assert.match(unknown.message, /parser options for unknown parser "nginx"/);
+});
+
+test("the shipped example configs load as they are", () => {
+  const examples = join(PACKAGE_ROOT, "deploy", "examples");
+  const collector = loadConfig(collectorConfigSchema, { file: join(examples, "collector.yaml"), env: {} });
+  assert.ok(collector.sources.some((s) => s.type === "ss"));
+  loadConfig(detectorConfigSchema, { file: join(examples, "detector.yaml"), env: {} });
 });

@@ -2,6 +2,7 @@
 // detector's schema, so they see the same store and broker the detector uses.
 import { z } from "zod";
 import { compileSsOptions } from "../collectors/parsers/ss.js";
+import { checkParserOptions } from "../collectors/pipeline/line-parser.js";
 import { apiConfigSchema } from "../detector/api/config.js";
 import { correlatorConfig } from "../detector/correlator/correlator.js";
 import { notifiersConfigSchema } from "../detector/sinks/notifiers/config.js";
@@ -50,10 +51,23 @@ export type DetectorConfig = z.infer<typeof detectorConfigSchema>;
 
 const parserId = z.enum(["auto", ...SOURCES.filter((s) => s !== "agent")]);
 
+/** Per-parser options by parser id, e.g. `mariadb-audit: { columns: [postfix.mailbox.password] }`. */
+const parserOptionsSchema = z
+  .record(z.string(), z.unknown())
+  .superRefine((o, ctx) => {
+    try {
+      checkParserOptions(o);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+  })
+  .optional();
+
 const fileSourceSchema = z.strictObject({
   type: z.literal("file"),
   path: z.string().min(1),
   parser: parserId.default("auto"),
+  parserOptions: parserOptionsSchema,
   /** Where to begin a file the agent has no offset for yet. */
   startAt: z.enum(["beginning", "end"]).default("end"),
 });
@@ -63,11 +77,13 @@ const journaldSourceSchema = z.strictObject({
   /** journalctl match arguments, e.g. ["_SYSTEMD_UNIT=dovecot.service"]. */
   matches: z.array(z.string().min(1)).default([]),
   parser: parserId.default("auto"),
+  parserOptions: parserOptionsSchema,
 });
 
 const stdinSourceSchema = z.strictObject({
   type: z.literal("stdin"),
   parser: parserId.default("auto"),
+  parserOptions: parserOptionsSchema,
 });
 
 const ssSourceSchema = z
@@ -80,6 +96,8 @@ const ssSourceSchema = z
     /** Sockets tracked at most; past that they are counted (conn_untracked). */
     maxSockets: z.int().min(1).optional(),
     ssPath: z.string().min(1).default("ss"),
+    /** Also read the kernel's socket-destroy notifications (`ss -E`): bytes after the last sample, short connections. */
+    closeEvents: z.boolean().default(true),
   })
   .superRefine((s, ctx) => {
     try {

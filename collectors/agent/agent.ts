@@ -65,7 +65,7 @@ export class Agent {
         source: s.type === "ss" ? "ss" : s.parser,
         host: this.host,
         now: this.now,
-        ...(s.type === "ss" ? { parserOptions: { ss: ssOptions(s) } } : {}),
+        parserOptions: s.type === "ss" ? { ss: ssOptions(s) } : (s.parserOptions ?? {}),
       }),
     }));
   }
@@ -89,6 +89,7 @@ export class Agent {
         return new SocketPoller({
           intervalMs: Math.round(s.intervalSeconds * 1000),
           ssPath: s.ssPath,
+          closeEvents: s.closeEvents,
           now: this.now,
           onError: (m) => this.deps.log.warn({ source: "ss" }, m),
         });
@@ -125,6 +126,10 @@ export class Agent {
       await this.spool.append(events);
       batch.commit();
     }
+    // Joins still open (a search without its result yet) would be lost with
+    // the process: their lines are committed already.
+    const pending = parser.flush();
+    if (pending.length > 0) await this.spool.append(pending);
   }
 
   /** Counters for the heartbeat and the `collect` summary. */

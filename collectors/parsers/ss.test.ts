@@ -16,6 +16,7 @@ import {
   NetworkSet,
   parseSsLine,
   type SsState,
+  ssClosedHeader,
   ssParser,
   ssSampleHeader,
 } from "./ss.js";
@@ -563,4 +564,38 @@ test("ss: a socket listed before ss found its owner is attributed at the next sa
     "4 conn_sample 192.0.2.2:33056>192.0.2.2:41400 out=0 in=0 exfil-test/32504 ?",
   ]);
   assert.deepEqual(fed[1]?.[1][0]?.attrs, { state: "ESTAB", late_attribution: true, interval_ms: 5000 });
+});
+
+// Real `ss -tinHEeO` (destroy notifications) lines of a 3 MB upload from
+// 127.0.0.1 to a listener on 127.0.0.2, captured here; the ESTAB line before
+// them is derived (the same socket as a sample saw it mid-upload).
+const CLOSED_SERVER =
+  "UNCONN 0      0      127.0.0.2:45355 127.0.0.1:46100 ino:0 sk:15d3a ts sack wscale:10,10 rto:204 rtt:0.023/0.011 ato:40 mss:32768 pmtu:65535 rcvmss:65483 advmss:65483 cwnd:11 bytes_acked:1 bytes_received:3000001 segs_out:33 segs_in:61 data_segs_in:58 send 125373217391bps lastsnd:24 pacing_rate 312153570224bps delivery_rate 16384000000bps delivered:2 app_limited rcv_rtt:0.024 rcv_space:95232";
+const CLOSED_CLIENT =
+  "UNCONN 0      0      127.0.0.1:46100 127.0.0.2:45355 ino:0 sk:15d3b ts sack wscale:10,10 rto:204 rtt:0.256/0.278 mss:65483 pmtu:65535 rcvmss:536 advmss:65483 cwnd:14 ssthresh:8 bytes_sent:3000000 bytes_acked:3000002 bytes_received:1 segs_out:61 segs_in:34 data_segs_out:58 send 28648812500bps lastsnd:8 lastrcv:32 lastack:8 pacing_rate 22947995712bps delivery_rate 13785894736bps delivered:59 busy:24ms";
+const CLOSED_LISTENER =
+  "UNCONN 0      0      127.0.0.2:45355   0.0.0.0:*     ino:0 sk:15d3c rto:1000 mss:536 cwnd:10 lastsnd:9504972 lastrcv:9504972 lastack:9504972 app_limited";
+const LIVE_CLIENT =
+  'ESTAB  0      0      127.0.0.1:46100 127.0.0.2:45355 users:(("exfil-test",pid=4242,fd=18)) ino:97607 sk:15d3b cgroup:/ <-> ts sack wscale:10,10 rto:204 rtt:0.256/0.278 mss:65483 cwnd:14 bytes_sent:1000000 bytes_acked:1000001 segs_out:20 segs_in:10 data_segs_out:18';
+
+test("ss: a closed section gives a tracked socket's last bytes once, and counts short connections", () => {
+  const state = createSsState({ internalNetworks: ["127.0.0.1/32"] }); // 127.0.0.2 is external
+  const closedAt = ssClosedHeader(new Date(T1 + 2000));
+  const fed = feed([HEADER, LIVE_CLIENT, closedAt, CLOSED_SERVER, CLOSED_CLIENT, CLOSED_LISTENER], state);
+  assert.deepEqual(briefs(fed), [
+    "2 conn 127.0.0.1:46100>127.0.0.2:45355 out=1000000 in=0 exfil-test/4242 ?",
+    "5 conn_sample 127.0.0.1:46100>127.0.0.2:45355 out=2000000 in=1 exfil-test/4242 ?",
+  ]);
+  const last = fed[1]?.[1][0];
+  assert.equal(last?.attrs?.closed, true);
+  assert.equal(last?.from?.ts, T1 + 2000);
+  assert.equal(state.cur.size + state.prev.size, 0, "a destroyed socket is forgotten");
+  // The same notification again (or a connection no sample saw): a conn with all its bytes, no process.
+  const short = feed([closedAt, CLOSED_CLIENT], state);
+  assert.deepEqual(briefs(short), ["2 conn 127.0.0.1:46100>127.0.0.2:45355 out=3000000 in=1 - ?"]);
+  assert.equal(short[0]?.[1][0]?.attrs?.closed, true);
+  // The next sample header ends the section: UNCONN lines are ignored again.
+  feed([ssSampleHeader(new Date(T2)), CLOSED_CLIENT], state);
+  assert.equal(state.cur.size, 0);
+  assert.ok(ssParser.native?.detect(closedAt, createSsState()), "auto recognizes a closed section");
 });

@@ -24,7 +24,8 @@
 // local end is / is not a listening address; only when the stream lists
 // listening sockets, as the poller's does); `ino` (conn); `users`+`pids` (a
 // socket shared by several processes); `interval_ms` (conn_sample); and the
-// flags `orphan`, `reused`, `first_sample`, `late_attribution`, `users_malformed`.
+// flags `orphan`, `reused`, `first_sample`, `late_attribution`, `users_malformed`,
+// `closed` (see below).
 //
 // Bytes. bytes_out = min(bytes_acked, bytes_sent − bytes_retrans): what the
 // peer acknowledged, i.e. data that left the host AND arrived. bytes_sent
@@ -56,12 +57,28 @@
 // `conn` then has no process, and the first sample that names the owner emits
 // a `conn_sample` even if no byte moved (attrs.late_attribution).
 //
-// What a poller misses. A connection that opens and closes between two
-// samples is never seen; bytes sent after the last sample before close are
-// never counted; a socket is first seen up to one interval late. Cover those
-// with a network sensor's Zeek conn.log (source `zeek-conn`: every connection,
-// its full byte counts, no process) or auditd `connect` records (every
-// connect(2) with its process, no bytes). Counters of connections that exist
+// Closed sockets. A stream may also carry the kernel's socket-destroy
+// notifications (`ss -E`, see sources/ss-closed.ts), each a socket's final
+// counters, in sections between samples:
+//
+//   # ss closed ts=2026-06-17T03:12:47.002Z
+//   UNCONN 0 0 192.0.2.2:45288 203.0.113.7:443 ino:0 sk:1058 ts sack ... bytes_sent:1000 bytes_acked:1001 ...
+//
+// A tracked socket's last bytes become a final `conn_sample` and the socket
+// is forgotten; a socket no sample saw (opened and closed in between) becomes
+// a `conn` with all its bytes but no process (its owner is gone by then). Both
+// carry attrs.closed = true and the section's time.
+//
+// What a poller misses. Without the closed sections, a connection that opens
+// and closes between two samples is never seen and bytes sent after the last
+// sample before close are never counted; with them, both are counted but a
+// short connection has no process. A socket is first seen up to one interval
+// late. A destroy notification that reaches the stream only after the second
+// sample past it counts that socket's bytes twice (in practice the
+// notification arrives within milliseconds). Cover the rest with a network
+// sensor's Zeek conn.log (source `zeek-conn`: every connection, its full byte
+// counts, no process) or auditd `connect` records (every connect(2) with its
+// process, no bytes). Counters of connections that exist
 // when a stream starts are counted again after an agent restart (state is not
 // persisted): their `conn` events carry attrs.first_sample = true.
 //
@@ -89,10 +106,16 @@ import {
 } from "./types.js";
 
 export const SS_SAMPLE_PREFIX = "# ss sample ts=";
+export const SS_CLOSED_PREFIX = "# ss closed ts=";
 
 /** The header line that opens a sample taken at `ts`. */
 export function ssSampleHeader(ts: Date): string {
   return `${SS_SAMPLE_PREFIX}${ts.toISOString()}`;
+}
+
+/** The header line that opens a section of sockets destroyed by `ts`. */
+export function ssClosedHeader(ts: Date): string {
+  return `${SS_CLOSED_PREFIX}${ts.toISOString()}`;
 }
 
 export const DEFAULT_INTERNAL_NETWORKS: readonly string[] = Object.freeze([
@@ -299,6 +322,9 @@ export interface SsState {
   readonly opts: CompiledSsOptions;
   /** Current sample time (epoch ms); NaN before the first header. */
   ts: number;
+  /** Inside a closed section (until the next sample header), and its time. */
+  closing: boolean;
+  closedTs: number;
   prevTs: number;
   samples: number;
   /** Sockets seen in the current sample; `prev` those of the previous one (dropped at the next header). */
@@ -326,6 +352,8 @@ export function createSsState(options?: unknown): SsState {
   return {
     opts: options === undefined ? DEFAULT_OPTIONS : compileSsOptions(options),
     ts: Number.NaN,
+    closing: false,
+    closedTs: Number.NaN,
     prevTs: Number.NaN,
     samples: 0,
     cur: new Map(),
@@ -359,7 +387,7 @@ function intern(state: SsState, name: string): string {
 // ---------------------------------------------------------------------------
 // Line grammar.
 
-const SAMPLE_HEADER = /^# ss sample ts=(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z)(?:\s.*)?$/;
+const SAMPLE_HEADER = /^# ss (?:sample|closed) ts=(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z)(?:\s.*)?$/;
 // State, Recv-Q, Send-Q, local, peer. `ss` omits the state column when the
 // filter selects a single state; the poller always asks for several.
 const HEAD = /^([A-Z][A-Z0-9-]{1,11}) +(\d{1,20}) +(\d{1,20}) +(\S{1,100}) +(\S{1,100})/;
@@ -560,9 +588,10 @@ export function parseSsLine(
     return socketText(`${pending}\\n${line}`, state, state.pendingPosition);
   }
   if (line.startsWith("#")) {
-    return line.startsWith(SS_SAMPLE_PREFIX) ? sampleHeader(line, state) : NO_EVENTS;
+    if (line.startsWith(SS_SAMPLE_PREFIX)) return sampleHeader(line, state);
+    return line.startsWith(SS_CLOSED_PREFIX) ? closedHeader(line, state) : NO_EVENTS;
   }
-  if (Number.isNaN(state.ts)) return null; // no sample header yet: no event time
+  if (Number.isNaN(state.ts) && !state.closing) return null; // no header yet: no event time
   if (line.length > MAX_SS_LINE_CHARS) return null;
   // A two-line socket (`ss` without -O): its TCP info. Anything else: the
   // pending socket never got its info; it is dropped and this line read afresh.
@@ -615,7 +644,9 @@ function socketLine(
     state.listenCur.add(`${local.ip}|${local.port}`);
     return NO_EVENTS;
   }
-  if (IGNORED_STATES.has(sockState)) return NO_EVENTS;
+  // A destroyed socket shows as UNCONN (closed); its counters are final.
+  const closing = state.closing;
+  if (!closing && IGNORED_STATES.has(sockState)) return NO_EVENTS;
   // Keyed by the addresses as printed: `ss` prints a socket the same way every time.
   const key = `${localTok} ${peerTok}`;
   const known = state.cur.get(key) ?? state.prev.get(key);
@@ -628,7 +659,7 @@ function socketLine(
     // Same socket: same inode, or orphaned (`ino:0`). Without inodes (no -e)
     // the owner's pid tells, so the users field must be read: slow path.
     if (bytesOut() === known.out && read.received === known.in && (ino === 0 || (ino > 0 && ino === known.ino))) {
-      state.cur.set(key, known);
+      keep(state, key, known);
       state.lastHead = line.slice(0, headEnd);
       return NO_EVENTS;
     }
@@ -706,7 +737,8 @@ function socketLine(
   const direction = directionOf(state, local);
   if (direction !== undefined) attrs.direction = direction;
   const proto = WELL_KNOWN.get((direction === "in" ? local.port : peer.port) ?? -1);
-  const from: EventOrigin = joined === undefined ? { ts: state.ts } : { ts: state.ts, ...joined };
+  const ts = closing ? state.closedTs : state.ts;
+  const from: EventOrigin = joined === undefined ? { ts } : { ts, ...joined };
   const base: PartialEvent = {
     kind: "net",
     action: "conn",
@@ -726,7 +758,7 @@ function socketLine(
       received < known.in ||
       (!inoShown && process !== undefined && known.pid !== undefined && process.pid !== known.pid);
     if (!reused) {
-      state.cur.set(key, known);
+      keep(state, key, known);
       const dOut = out - known.out;
       const dIn = received - known.in;
       known.out = out;
@@ -741,27 +773,45 @@ function socketLine(
         // No users: orphaned (closed by its process, still draining; `ino:0`)
         // or owned by a process `ss` cannot see. The last owner it had.
         process = known.process;
-        if (inoShown && ino === 0) attrs.orphan = true;
+        if (closing) attrs.closed = true;
+        else if (inoShown && ino === 0) attrs.orphan = true;
       }
       if (dOut === 0 && dIn === 0 && !lateAttribution) return NO_EVENTS;
       if (lateAttribution) attrs.late_attribution = true;
-      if (!Number.isNaN(state.prevTs)) attrs.interval_ms = state.ts - state.prevTs;
+      if (!closing && !Number.isNaN(state.prevTs)) attrs.interval_ms = state.ts - state.prevTs;
       const e: PartialEvent = { ...base, action: "conn_sample", bytes_out: dOut, bytes_in: dIn, attrs };
       if (process !== undefined) e.process = process;
       return [e];
     }
     attrs.reused = true;
-  } else if (state.cur.size >= state.opts.maxSockets) {
+  } else if (!closing && state.cur.size >= state.opts.maxSockets) {
     state.untracked++;
     return NO_EVENTS;
   }
-  state.cur.set(key, { ino, pid: process?.pid, out, in: received, process });
+  if (closing) {
+    // Opened and closed between two samples: all its bytes, nothing to track.
+    forget(state, key);
+    attrs.closed = true;
+  } else {
+    state.cur.set(key, { ino, pid: process?.pid, out, in: received, process });
+    if (process === undefined && ino === 0 && inoShown) attrs.orphan = true;
+    if (state.samples === 1) attrs.first_sample = true;
+  }
   if (ino !== 0) attrs.ino = ino;
-  if (process === undefined && ino === 0 && inoShown) attrs.orphan = true;
-  if (state.samples === 1) attrs.first_sample = true;
   const e: PartialEvent = { ...base, bytes_out: out, bytes_in: received, attrs };
   if (process !== undefined) e.process = process;
   return [e];
+}
+
+/** A socket seen again: tracked on, unless this is its destroy notification. */
+function keep(state: SsState, key: string, known: Tracked): void {
+  if (state.closing) forget(state, key);
+  else state.cur.set(key, known);
+}
+
+function forget(state: SsState, key: string): void {
+  state.cur.delete(key);
+  state.prev.delete(key);
 }
 
 function hold(line: string, state: SsState, position: string | number): readonly PartialEvent[] {
@@ -794,6 +844,7 @@ function sampleHeader(line: string, state: SsState): readonly PartialEvent[] | n
   state.untracked = 0;
   state.prevTs = lastTs;
   state.ts = ts;
+  state.closing = false;
   state.samples++;
   if (untracked === 0 || Number.isNaN(lastTs)) return NO_EVENTS;
   return [
@@ -808,6 +859,16 @@ function sampleHeader(line: string, state: SsState): readonly PartialEvent[] | n
   ];
 }
 
+/** Opens a closed section: the sockets that follow were destroyed by its time. */
+function closedHeader(line: string, state: SsState): readonly PartialEvent[] | null {
+  const m = SAMPLE_HEADER.exec(line);
+  const ts = m === null ? Number.NaN : Date.parse(m[1] ?? "");
+  if (Number.isNaN(ts)) return null;
+  state.closing = true;
+  state.closedTs = ts;
+  return NO_EVENTS;
+}
+
 /** Lines `auto` may hand to this format: sample headers, socket lines, tab-indented info lines. */
 const FIRST_CHARS = "#\tCEFLSTU";
 
@@ -818,8 +879,8 @@ export const ssParser: LogParser<SsState> = {
   native: {
     firstChars: FIRST_CHARS,
     detect(line: string, state: SsState): boolean {
-      if (line.startsWith(SS_SAMPLE_PREFIX)) return true;
-      if (Number.isNaN(state.ts)) return false; // a socket table starts with its sample header
+      if (line.startsWith(SS_SAMPLE_PREFIX) || line.startsWith(SS_CLOSED_PREFIX)) return true;
+      if (Number.isNaN(state.ts) && !state.closing) return false; // a socket table starts with its sample header
       if (line.charCodeAt(0) === 9) return true;
       const sp = line.indexOf(" ");
       return sp > 0 && STATES.has(line.slice(0, sp)) && HEAD.test(line);

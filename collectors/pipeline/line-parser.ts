@@ -22,7 +22,7 @@
 import { capRaw, eventId, eventSchema, type MailEvent } from "../../events/event.js";
 import { parseEnvelope, YearInference } from "../parsers/envelope.js";
 import { mayHoldSecret, redactSecrets } from "../parsers/redact.js";
-import { NATIVE_BY_FIRST_CHAR, PARSERS, parserById, parserIdForProgram } from "../parsers/registry.js";
+import { isParserId, NATIVE_BY_FIRST_CHAR, PARSERS, parserById, parserIdForProgram } from "../parsers/registry.js";
 import { type LineContext, type LogParser, ParserOptionError, type PartialEvent } from "../parsers/types.js";
 
 /** Longer lines are not parsed (bounded regex cost on hostile input); real auth lines are < 2 KiB. */
@@ -132,12 +132,22 @@ function toEvent(
 
 const EMPTY_OPTIONS: Partial<Record<string, unknown>> = {};
 
+/**
+ * Checks per-parser options (keyed by parser id) the way the parsers will
+ * read them; throws ParserOptionError. A config loader calls it so that a bad
+ * option stops the start, not the first line that reaches that parser.
+ */
+export function checkParserOptions(parserOptions: Partial<Record<string, unknown>>): void {
+  for (const [id, options] of Object.entries(parserOptions)) {
+    if (!isParserId(id)) throw new ParserOptionError(`parser options for unknown parser "${id.slice(0, 64)}"`);
+    PARSERS[id].createState(options);
+  }
+}
+
 export function createLineParser(opts: LineParserOptions): LineParser {
   const fixed = opts.source === "auto" ? undefined : parserById(opts.source);
   const parserOptions = opts.parserOptions ?? EMPTY_OPTIONS;
-  for (const id of Object.keys(parserOptions)) {
-    if (!Object.hasOwn(PARSERS, id)) throw new ParserOptionError(`parser options for unknown parser "${id}"`);
-  }
+  checkParserOptions(parserOptions);
   const years = new YearInference({ year: opts.year, now: opts.now, utcOffsetMinutes: opts.utcOffsetMinutes });
   // By parser object (a cheap identity look-up on the hot path); a box, since a state may be undefined.
   const states = new Map<LogParser<unknown>, { state: unknown }>();

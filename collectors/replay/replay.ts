@@ -79,6 +79,7 @@ async function* fileEvents(f: ReplayFile, parser: LineParser, onBytes: (n: numbe
     onBytes(line.text.length + 1);
     for (const e of parser.parseLine(line.text, line.position)) yield e;
   }
+  yield* parser.flush();
 }
 
 function* heartbeats(host: string, span: { first: number; last: number }, everyMs: number): Generator<MailEvent> {

@@ -26,9 +26,16 @@
 // lost in a crash is covered by the next one (counters are cumulative).
 // A sample whose `ss` run fails (timeout, error) is skipped, not emitted
 // empty: an empty sample would read as "every connection closed".
+//
+// With `closeEvents`, a long-lived `ss -E` (ss-closed.ts) also reports every
+// socket as it is destroyed; before each sample (and once more at shutdown)
+// those lines go out as a `# ss closed ts=...` section, positions
+// `closed:<ISO ts>:<n>`, so a connection's bytes after its last sample, and
+// connections shorter than the interval, are counted too.
 import { type ExecFileException, execFile, spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ssSampleHeader } from "../parsers/ss.js";
+import { ssClosedHeader, ssSampleHeader } from "../parsers/ss.js";
+import { ClosedSockets } from "./ss-closed.js";
 import type { Source, SourceBatch, SourceLine } from "./types.js";
 
 const STATE_FILTER = [
@@ -77,6 +84,8 @@ export interface SocketPollerOptions {
   run?: (signal: AbortSignal) => Promise<string>;
   /** Replaces the wait between samples (tests). */
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Also read socket-destroy notifications (`ss -E`) for final counters. Default false. */
+  closeEvents?: boolean;
   /** A sample that failed; the poller carries on with the next one. */
   onError?: (message: string) => void;
 }
@@ -118,6 +127,7 @@ export class SocketPoller implements Source {
   private readonly run: (signal: AbortSignal) => Promise<string>;
   private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
   private lastTs = Number.NEGATIVE_INFINITY;
+  private readonly closed: ClosedSockets | undefined;
 
   constructor(private readonly opts: SocketPollerOptions = {}) {
     this.intervalMs = opts.intervalMs ?? DEFAULT_POLL_INTERVAL_MS;
@@ -134,6 +144,13 @@ export class SocketPoller implements Source {
       const probe = probeSs(ssPath);
       this.ssVersion = probe.version;
       const args = ssArgs(probe.oneLine);
+      if (opts.closeEvents === true) {
+        this.closed = new ClosedSockets({
+          ssPath,
+          oneLine: probe.oneLine,
+          onError: (m) => this.opts.onError?.(m),
+        });
+      }
       const timeout = opts.timeoutMs ?? Math.min(30_000, Math.max(1000, this.intervalMs));
       const maxBuffer = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
       this.run = (signal) =>
@@ -156,21 +173,48 @@ export class SocketPoller implements Source {
   }
 
   async *batches(signal: AbortSignal): AsyncIterable<SourceBatch> {
-    while (!signal.aborted) {
-      const started = performance.now();
-      const batch = await this.sample(signal);
-      if (signal.aborted) return;
-      if (batch !== undefined) yield batch;
-      const left = this.intervalMs - (performance.now() - started);
-      await this.wait(Math.max(0, left), signal);
+    this.closed?.start();
+    try {
+      while (!signal.aborted) {
+        const started = performance.now();
+        const closed = this.closedBatch();
+        if (closed !== undefined) yield closed;
+        const batch = await this.sample(signal);
+        if (signal.aborted) break;
+        if (batch !== undefined) yield batch;
+        const left = this.intervalMs - (performance.now() - started);
+        await this.wait(Math.max(0, left), signal);
+        this.closed?.start();
+      }
+      const last = this.closedBatch();
+      if (last !== undefined) yield last;
+    } finally {
+      this.closed?.stop();
     }
+  }
+
+  /** Sample times must increase: positions (and so event ids) derive from them. */
+  private nextTs(): number {
+    let ts = this.now().getTime();
+    if (ts <= this.lastTs) ts = this.lastTs + 1;
+    this.lastTs = ts;
+    return ts;
+  }
+
+  /** The sockets destroyed since the last call, as a closed section; undefined when none. */
+  private closedBatch(): SourceBatch | undefined {
+    const destroyed = this.closed?.drain() ?? [];
+    if (destroyed.length === 0) return undefined;
+    const at = new Date(this.nextTs());
+    const prefix = `closed:${at.toISOString()}:`;
+    const lines: SourceLine[] = [{ text: ssClosedHeader(at), position: `${prefix}0` }];
+    for (const [i, text] of destroyed.entries()) lines.push({ text, position: `${prefix}${i + 1}` });
+    return { lines, commit: () => undefined };
   }
 
   /** One sample as a batch, or undefined when `ss` failed (reported through onError). */
   async sample(signal: AbortSignal): Promise<SourceBatch | undefined> {
-    // Sample times must increase: positions (and so event ids) derive from them.
-    let ts = this.now().getTime();
-    if (ts <= this.lastTs) ts = this.lastTs + 1;
+    const ts = this.nextTs();
     let text: string;
     try {
       text = await this.run(signal);
@@ -178,7 +222,6 @@ export class SocketPoller implements Source {
       if (!signal.aborted) this.opts.onError?.(e instanceof Error ? e.message : String(e));
       return undefined;
     }
-    this.lastTs = ts;
     const at = new Date(ts);
     const prefix = `sample:${at.toISOString()}:`;
     const lines: SourceLine[] = [{ text: ssSampleHeader(at), position: `${prefix}0` }];

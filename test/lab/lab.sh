@@ -642,8 +642,11 @@ mariadb_start() {
     chown mysql:mysql "$D/logs/$f"
   done
   # --no-defaults: nothing from /etc/mysql. server_audit: QUERY events carry
-  # the SQL text, CONNECT gives (failed) logins. The slow log with
-  # long_query_time=0 logs EVERY statement with Rows_sent/Rows_examined.
+  # the SQL text, CONNECT gives (failed) logins. The slow log is the row
+  # count: long_query_time=0 makes every statement a candidate, and the
+  # examined-row limit (LAB_SLOW_MIN_ROWS, default 1000 as recommended in
+  # collectors/parsers/mariadb-audit.ts; 0 = every statement) keeps only bulk
+  # reads, so a login's single-row lookup is never written.
   # proxy-protocol-networks: a client may send a PROXY header from loopback.
   setsid mariadbd --no-defaults \
     --datadir="$c/data" --socket="$c/mysqld.sock" --pid-file="$c/mariadbd.pid" \
@@ -654,6 +657,7 @@ mariadb_start() {
     --server-audit-logging=ON --server-audit-events=CONNECT,QUERY \
     --server-audit-file-path="$D/logs/mariadb-audit.log" --server-audit-file-rotations=0 \
     --slow-query-log=ON --long-query-time=0 --log-slow-verbosity=query_plan \
+    --log-slow-min-examined-row-limit="${LAB_SLOW_MIN_ROWS:-1000}" \
     --slow-query-log-file="$D/logs/mariadb-slow.log" \
     --proxy-protocol-networks=127.0.0.0/8 \
     </dev/null >>"$D/logs/mariadb-error.log" 2>&1 &
