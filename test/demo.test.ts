@@ -2,24 +2,11 @@
 // platform with the breach, replays it into the real broker, runs the
 // detector on the embedded store and scores the findings against the labels.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import type { EvalResult } from "../simulator/eval.js";
-import { CLI } from "./support/agent.js";
+import { runDemo } from "./support/demo-run.js";
 
 test("demo: the breach's credential dump and exfiltration are caught within 60 s, no benign look-alike fires", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "mw-demo-"));
-  const r = spawnSync(process.execPath, [CLI, "demo", "--json", "--accounts", "1000", "--days", "3"], {
-    cwd,
-    encoding: "utf8",
-    timeout: 300_000,
-    env: { ...process.env, LOG_FORMAT: "json" },
-  });
-  assert.equal(r.status, 0, r.stderr.slice(-3000));
-  const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as EvalResult;
+  const { result, stderr } = runDemo(["--accounts", "1000", "--days", "3"]);
   for (const field of ["recall", "precision", "false_incidents_per_day", "days", "attacks", "benign_findings"]) {
     assert.ok(field in result, `eval JSON has ${field}`);
   }
@@ -43,5 +30,5 @@ test("demo: the breach's credential dump and exfiltration are caught within 60 s
     result.false_incidents_per_day <= 3,
     `false incidents per day ${result.false_incidents_per_day}: ${JSON.stringify(result.false_incidents)}`,
   );
-  assert.match(r.stderr, /recall .* precision .* false incidents\/day/);
+  assert.match(stderr, /recall .* precision .* false incidents\/day/);
 });
