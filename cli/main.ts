@@ -5,8 +5,10 @@
 import { Command, CommanderError } from "commander";
 import { PACKAGE_VERSION } from "../config/paths.js";
 import { registerCollect } from "./commands/collect.js";
+import { registerDashboards } from "./commands/dashboards.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDetect } from "./commands/detect.js";
+import { registerEval } from "./commands/eval.js";
 import { registerParse } from "./commands/parse.js";
 import { registerQuery } from "./commands/query.js";
 import { registerReplay } from "./commands/replay.js";
@@ -27,7 +29,9 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerReplay(program);
   registerDetect(program);
+  registerEval(program);
   registerQuery(program);
+  registerDashboards(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -48,5 +52,11 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
+
+// `mailwarden query … | head`: a reader that stops early is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(process.exitCode ?? 0);
+});
 
 process.exitCode = await main(process.argv);

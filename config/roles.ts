@@ -15,6 +15,8 @@ export const detectorSectionSchema = z
     stateDir: z.string().min(1).default("./state/detector"),
     /** Consumer group prefix; every detector instance of one deployment shares it. */
     groupId: z.string().min(1).default("mailwarden-detector"),
+    /** Seed of the hashed state, shared by the instances of a deployment; default derived from groupId. */
+    hashSeed: z.int().min(0).max(0x7fffffff).optional(),
     /** Events this far behind the newest one are still put in order. */
     allowedLatenessSeconds: z.int().min(0).max(3600).default(120),
     /** With no new event for this long (wall time), buffered events are evaluated anyway. */

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import type { Finding } from "../detector/core/finding.js";
 import type { NetworkInfo } from "../detector/core/networks.js";
 import type { Incident } from "../detector/correlator/correlator.js";
-import type { AttackLabel, Label, LabelEntities, NoiseLabel } from "./context.js";
+import type { AttackLabel, Label, NoiseLabel } from "./context.js";
 
 export interface StageResult {
   stage: string;
@@ -38,12 +38,16 @@ export interface EvalResult {
 
 const ms = (iso: string) => Date.parse(iso);
 
+/** Parsers of authentication logs. */
+const AUTH_EVIDENCE = new Set(["dovecot", "postfix", "roundcube", "sshd"]);
+
 /**
  * Accounts, addresses, networks, processes and destinations identify an
  * activity; a host alone does not (many things happen on imap1), so a host
  * counts only for labels that name no account and no source.
  */
-function matches(f: Finding, e: LabelEntities, networks: NetworkInfo): boolean {
+function matches(f: Finding, l: Label, networks: NetworkInfo): boolean {
+  const e = l.entities;
   const user = f.user?.toLowerCase();
   if (user && e.accounts.includes(user)) return true;
   if (f.entity_type === "user" && e.accounts.includes(f.entity.toLowerCase())) return true;
@@ -54,6 +58,14 @@ function matches(f: Finding, e: LabelEntities, networks: NetworkInfo): boolean {
     if (e.source_networks.includes(net) || e.destination_networks.includes(net)) return true;
   }
   if (f.entity_type === "src_net" && e.source_networks.includes(f.entity)) return true;
+  // Domain-keyed findings (auth.spray) name no account: an authentication label with accounts of that domain.
+  if (
+    f.entity_type === "domain" &&
+    l.evidence.some((p) => AUTH_EVIDENCE.has(p)) &&
+    e.accounts.some((a) => a.endsWith(`@${f.entity}`))
+  ) {
+    return true;
+  }
   // Composite entities ("webmail1/php-fpm8.2") and summaries name processes and destinations.
   const text = `${f.entity} ${f.summary}`;
   if ([...e.processes, ...e.destination_ips, ...e.destination_networks].some((x) => x.length > 2 && text.includes(x))) {
@@ -89,13 +101,14 @@ export function evaluate(
     const l = labels[0] as AttackLabel;
     const hitIds = new Set<string>();
     for (const part of labels) {
-      for (const f of sorted) if (inSpan(f, part, grace) && matches(f, part.entities, opts.networks)) hitIds.add(f.id);
+      for (const f of sorted) if (inSpan(f, part, grace) && matches(f, part, opts.networks)) hitIds.add(f.id);
     }
     const hits = sorted.filter((f) => hitIds.has(f.id));
     for (const f of hits) attackFindings.add(f.id);
     const start = Math.min(...labels.map((x) => ms(x.start)));
     const first = hits[0];
-    const entry = byAttack.get(l.attack) ?? { attack: l.scenario, id: l.attack, stages: [] };
+    // The attack's kind from its id ("spray-1" → "spray"): in `mixed` the scenario names none.
+    const entry = byAttack.get(l.attack) ?? { attack: l.attack.replace(/-\d+$/, ""), id: l.attack, stages: [] };
     entry.stages.push({
       stage: l.stage,
       start: new Date(start).toISOString(),
@@ -110,9 +123,7 @@ export function evaluate(
 
   const benign: EvalResult["benign_findings"] = [];
   for (const n of noise) {
-    const hits = sorted.filter(
-      (f) => !attackFindings.has(f.id) && inSpan(f, n, grace) && matches(f, n.entities, opts.networks),
-    );
+    const hits = sorted.filter((f) => !attackFindings.has(f.id) && inSpan(f, n, grace) && matches(f, n, opts.networks));
     const detections = new Set([...n.resembles, ...hits.map((f) => f.detection)]);
     for (const d of detections) {
       benign.push({ noise: n.noise, detection: d, count: hits.filter((f) => f.detection === d).length });
@@ -138,7 +149,7 @@ export function evaluate(
 export function formatEval(r: EvalResult): string {
   const rows = r.attacks.flatMap((a) =>
     a.stages.map((s) => [
-      `${a.attack}/${a.id}`,
+      a.id,
       s.stage,
       s.detected ? "yes" : "NO",
       s.ttd_seconds === null ? "-" : `${s.ttd_seconds.toFixed(1)} s`,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
 import { type AttackLabel, type Label, STAGES } from "./context.js";
-import { type Manifest, SCENARIOS, simulate } from "./simulate.js";
+import { API_TOKEN_FILE, type Manifest, SCENARIOS, simulate } from "./simulate.js";
 
 const SMALL = { hosts: 7, accounts: 300, days: 1, start: Date.parse("2026-11-01T00:00:00Z") };
 const dirs: string[] = [];
@@ -27,7 +27,8 @@ function hashes(dir: string): Map<string, string> {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(dir, p), createHash("sha256").update(readFileSync(p)).digest("hex"));
+      else if (name !== API_TOKEN_FILE)
+        out.set(relative(dir, p), createHash("sha256").update(readFileSync(p)).digest("hex"));
     }
   };
   walk(dir);

@@ -2,7 +2,9 @@
 // benign noise and the scenario's attacks hour by hour through the streaming
 // writer, then writes labels.jsonl, networks.json and manifest.json.
 // Deterministic: the same options give byte-identical output (no wall clock,
-// no Math.random; run time is reported by the CLI, never written to DIR).
+// no Math.random; run time is reported by the CLI, never written to DIR), but
+// for the random API token of the detector.yaml written beside the logs.
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scenarioActivities } from "./attacks/index.js";
@@ -39,6 +41,9 @@ export type Scenario = (typeof SCENARIOS)[number];
  * MAILWARDEN_SIM_START (read by the CLI).
  */
 export const DEFAULT_START = "2026-11-01T00:00:00Z";
+
+/** The viewer token of the simulated platform's API (random: not part of the seeded output). */
+export const API_TOKEN_FILE = "api-token";
 
 export const DEFAULTS = { hosts: 50, accounts: 100_000, days: 7 } as const;
 
@@ -90,7 +95,7 @@ export async function simulate(opts: SimulateOptions): Promise<Manifest> {
   if (readdirSync(opts.out).length > 0) throw new Error(`output directory ${opts.out} is not empty`);
   const root = new Rng(simulationSeed(opts.seed));
   const platform = buildPlatform(root.seed, opts.hosts, opts.accounts);
-  const out = new LogWriter(opts.out);
+  const out = new LogWriter(opts.out, end);
   for (const h of platform.hosts) {
     for (const f of h.files) out.open(h.name, f, f === "mariadbSlow" ? slowLogHeader() : undefined);
   }
@@ -139,7 +144,9 @@ export async function simulate(opts: SimulateOptions): Promise<Manifest> {
   labels.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : labelName(a).localeCompare(labelName(b))));
   writeFileSync(join(opts.out, "labels.jsonl"), labels.map((l) => `${JSON.stringify(l)}\n`).join(""));
   writeFileSync(join(opts.out, "networks.json"), networksJson());
-  writeFileSync(join(opts.out, "detector.yaml"), siteDetectorYaml(labels, "networks.json"));
+  writeFileSync(join(opts.out, "detector.yaml"), siteDetectorYaml(labels, "networks.json", API_TOKEN_FILE));
+  // The one file that differs per run: a guessable token would open the API to anyone on the host.
+  writeFileSync(join(opts.out, API_TOKEN_FILE), `${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
 
   const hosts: Record<string, HostManifest> = {};
   let files = 0;
@@ -154,7 +161,10 @@ export async function simulate(opts: SimulateOptions): Promise<Manifest> {
     }
     const hm: HostManifest = { roles: h.roles, internal_ip: h.internalIp, files: fs };
     if (h.publicIp !== undefined) hm.public_ip = h.publicIp;
-    const stop = labels.find((l) => "attack" in l && l.scenario === "agent-kill" && l.entities.hosts.includes(h.name));
+    // By attack id: in `mixed` every label's scenario is "mixed".
+    const stop = labels.find(
+      (l) => "attack" in l && l.attack.startsWith("agent-kill-") && l.entities.hosts.includes(h.name),
+    );
     if (stop !== undefined) hm.logs_stop = stop.start;
     hosts[h.name] = hm;
   }

@@ -51,7 +51,15 @@ export class LogWriter {
   private seq = 0;
   private watermark = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly dir: string) {}
+  /**
+   * `end`: the run's end; entries at or after it are dropped (sessions still
+   * open then would otherwise log past it, while the replay's heartbeats stop
+   * there and every other host would look silent).
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly end = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Creates DIR/<host>/<file>; `header` is written first (e.g. the slow log's banner). */
   open(host: string, id: LogFileId, header?: string): void {
@@ -94,7 +102,7 @@ export class LogWriter {
       throw new Error(`simulator: ${host}/${id} entry at ${ts} is before the flushed watermark ${this.watermark}`);
     }
     const cut = this.cutoffs.get(host);
-    if (cut !== undefined && ts >= cut) return;
+    if ((cut !== undefined && ts >= cut) || ts >= this.end) return;
     f.pending.push({ ts, seq: this.seq++, text });
   }
 

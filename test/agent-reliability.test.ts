@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, copyFileSync, mkdtempSync, renameSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PACKAGE_ROOT } from "../config/paths.js";
 import { exited, startAgent, writeCollectorConfig } from "./support/agent.js";

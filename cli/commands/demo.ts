@@ -6,7 +6,7 @@
 // everything, then prints the evaluation against the ground truth.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
@@ -133,6 +133,8 @@ export function registerDemo(program: Command): void {
       cfg.detector.stateDir = join(work, "state");
       cfg.detector.startAt = "latest";
       cfg.detector.checkpointSeconds = 5;
+      // Any free port: a running `mailwarden detect` (or another demo) may hold the configured one.
+      cfg.api.port = 0;
       cfg.detector.networks.asnTable = join(simDir, "networks.json");
       cfg.detector.detections = siteDetections(labels);
       const log = createLogger({ name: "demo", level: "warn" });
@@ -179,6 +181,7 @@ export function registerDemo(program: Command): void {
           `demo: done in ${((Date.now() - started) / 1000).toFixed(0)} s. Store: ${store.location} (try: mailwarden query --sql "SELECT detection, count() FROM findings GROUP BY detection" --format table)`,
         );
         say(`demo: simulated logs and labels in ${simDir}`);
+        say("demo: Grafana dashboards and provisioning: mailwarden dashboards --out DIR (as in deploy/grafana)");
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {
         await stop();

@@ -1,14 +1,12 @@
 // `mailwarden detect --config detector.yaml`: the central service — detection
 // stages, correlator, archiver and API in one process (the embedded store can
 // only be held by one). SIGTERM/SIGINT checkpoint and exit 0.
-import { dirname, isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { detectorConfigSchema } from "../../config/roles.js";
 import { type RunningDetector, startDetector } from "../../detector/service/run.js";
 import { firstLine, openStore } from "../../detector/store/client.js";
 import { createLogger } from "../../telemetry/log.js";
 import { createKafka } from "../../transport/kafka/client.js";
+import { loadDetectorConfig } from "../detector-config.js";
 import { UserError } from "../errors.js";
 
 export function registerDetect(program: Command): void {
@@ -17,11 +15,7 @@ export function registerDetect(program: Command): void {
     .description("the central service: detections, incidents, archiver and API")
     .option("--config <file>", "detector YAML (see deploy/examples/detector.yaml); defaults + environment when omitted")
     .action(async (opts: { config?: string }) => {
-      const cfg = loadConfig(detectorConfigSchema, opts.config ? { file: opts.config } : {});
-      const table = cfg.detector.networks.asnTable;
-      if (opts.config && table && !isAbsolute(table)) {
-        cfg.detector.networks.asnTable = resolve(dirname(opts.config), table);
-      }
+      const cfg = loadDetectorConfig(opts.config);
       const log = createLogger({ name: "detect", level: cfg.log.level });
       const store = await openStore(cfg.store);
       const kafka = createKafka({ brokers: cfg.kafka.brokers, clientId: cfg.kafka.clientId, logLevel: "nothing" });

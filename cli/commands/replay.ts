@@ -85,11 +85,17 @@ export async function replayDirectory(
       await pace(e);
       await inflight;
       inflight = sendEvents(producer, batch, topics);
+      // Awaited before the next send; handled now so a failure while parsing is not an unhandled rejection.
+      inflight.catch(() => undefined);
       batch = [];
       bar?.update(Math.floor(bytes / 1e6));
     }
     await inflight;
     if (batch.length > 0) await sendEvents(producer, batch, topics);
+  } catch (e) {
+    // The broker went away mid-replay: a user's problem, not a bug.
+    if (!(e instanceof Error && e.name.startsWith("KafkaJS"))) throw e;
+    throw new UserError(`replay: sending to Kafka at ${kafkaCfg.brokers.join(",")} failed (${firstLine(e)})`, 1);
   } finally {
     bar?.update(Math.ceil(plan.bytes / 1e6));
     bar?.stop();

@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { PACKAGE_VERSION } from "../../config/paths.js";
 import { DETECTIONS } from "../detections/registry.js";
+import { type ForensicsNetworks, NO_NETWORK_FACTS } from "../forensics/networks.js";
 import { installAuth } from "./auth.js";
 import type { ApiToken } from "./config.js";
 import type { AlertActionEvent, ApiContext, Readiness } from "./context.js";
@@ -15,8 +16,10 @@ import { installErrorHandling } from "./errors.js";
 import { AlertRepository } from "./repository.js";
 import { alertRoutes } from "./routes/alerts.js";
 import { auditRoutes } from "./routes/audit.js";
+import { forensicsRoutes } from "./routes/forensics.js";
 import { healthRoutes } from "./routes/health.js";
 import { incidentRoutes } from "./routes/incidents.js";
+import { statusRoutes } from "./routes/status.js";
 import { suppressionRoutes } from "./routes/suppressions.js";
 import { addSharedSchemas } from "./schemas.js";
 import { SuppressionStore } from "./suppressions.js";
@@ -26,6 +29,8 @@ export interface ApiDeps {
   tokens: ApiToken[];
   metrics: Registry;
   readiness: () => Readiness | Promise<Readiness>;
+  /** The detector's watermarks and counters, served at GET /api/v1/status. */
+  status?: ApiContext["status"];
   now?: () => Date;
   /** Called after a workflow action changed an alert (the notifiers' acknowledge/resolve). */
   onAlertAction?: (e: AlertActionEvent) => void | Promise<void>;
@@ -35,6 +40,8 @@ export interface ApiDeps {
   bodyLimit?: number;
   /** Detection ids a suppression may name; default: the detection registry. */
   knownDetections?: () => readonly string[];
+  /** The detector's ASN table and internal networks, for forensics; default: none, the built-in internal ranges. */
+  networks?: ForensicsNetworks;
 }
 
 interface OpenApiDoc {
@@ -79,6 +86,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
     // Request ids in logs, never from the client.
     requestIdHeader: false,
+    // Path parameters carry account names (forensics pivots): up to 512 characters, URL-encoded.
+    maxParamLength: 2048,
   });
   const now = deps.now ?? (() => new Date());
   const repo = new AlertRepository(deps.store, now);
@@ -90,6 +99,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     log: app.log,
     readiness: deps.readiness,
+    ...(deps.status ? { status: deps.status } : {}),
     ...(deps.onAlertAction ? { onAlertAction: deps.onAlertAction } : {}),
   };
 
@@ -112,6 +122,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         { name: "incidents", description: "Findings chained across kill-chain stages" },
         { name: "suppressions", description: "Quiet an entity on a detection for a while" },
         { name: "audit", description: "Who did what" },
+        { name: "forensics", description: "Timelines, pivots and blast radius over the stored history" },
         { name: "process", description: "Health, readiness, metrics" },
       ],
     },
@@ -133,5 +144,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(incidentRoutes, { ctx });
   await app.register(suppressionRoutes, { ctx, knownDetections });
   await app.register(auditRoutes, { ctx });
+  await app.register(forensicsRoutes, { ctx, networks: deps.networks ?? NO_NETWORK_FACTS });
+  await app.register(statusRoutes, { ctx });
   return app;
 }

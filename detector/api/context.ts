@@ -3,6 +3,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { FastifyBaseLogger } from "fastify";
 import type { Registry } from "prom-client";
+import type { DetectorStatus } from "../service/service.js";
 import { apiError } from "./errors.js";
 import type { AlertRepository, FindingView, IncidentView } from "./repository.js";
 import type { SuppressionStore } from "./suppressions.js";
@@ -34,6 +35,8 @@ export interface ApiContext {
   metrics: Registry;
   log: FastifyBaseLogger;
   readiness: () => Readiness | Promise<Readiness>;
+  /** The in-process detector's watermarks and counters (GET /api/v1/status); none = no such route. */
+  status?: () => DetectorStatus;
   /** Called after a workflow action changed an alert (e.g. to acknowledge its PagerDuty incident). */
   onAlertAction?: (e: AlertActionEvent) => void | Promise<void>;
 }

@@ -20,8 +20,8 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.t, c.id]), "utf8").toString("base64url");
 }
 
-/** Decodes a cursor from a request; anything malformed is a 400. */
-export function decodeCursor(raw: string): Cursor {
+/** Decodes a cursor; undefined when it is not one `encodeCursor` made. */
+export function parseCursor(raw: string): Cursor | undefined {
   try {
     const v: unknown = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
     if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === "string" && ID.test(v[1])) {
@@ -30,7 +30,14 @@ export function decodeCursor(raw: string): Cursor {
   } catch {
     // fall through
   }
-  throw apiError("bad_request", "querystring/cursor is not a cursor this API returned");
+  return undefined;
+}
+
+/** Decodes a cursor from a request; anything malformed is a 400. */
+export function decodeCursor(raw: string): Cursor {
+  const c = parseCursor(raw);
+  if (!c) throw apiError("bad_request", "querystring/cursor is not a cursor this API returned");
+  return c;
 }
 
 /**

@@ -18,6 +18,12 @@ export type StateKey = "user" | "source" | "domain" | "host" | "sender";
 
 export interface DetectionContext {
   networks: NetworkInfo;
+  /**
+   * Seed of the hashed state (approximate sets, compact tables). Instances of
+   * one deployment share it, so a scaled-out detector counts exactly as one
+   * process would; default random.
+   */
+  seed?: number;
 }
 
 export interface DetectionInstance {

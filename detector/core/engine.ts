@@ -31,8 +31,8 @@ export interface EngineOptions {
   keys?: StateKey[];
   /** Drops findings (suppressions, allow-lists of the alert workflow). */
   accept?: (f: Finding) => boolean;
-  /** Sees every event once it is released and enriched (to re-key it for the next stage). */
-  onRelease?: (e: MailEvent) => void;
+  /** Sees every event once it is released and enriched (to re-key it for the next stage); `late`: out of order. */
+  onRelease?: (e: MailEvent, late: boolean) => void;
 }
 
 export interface EngineStats {
@@ -46,6 +46,7 @@ export interface EngineStats {
 
 interface Running {
   id: string;
+  key: StateKey;
   kinds: Set<string>;
   instance: DetectionInstance;
 }
@@ -53,18 +54,22 @@ interface Running {
 const EVICT_EVERY_MS = 10 * 60_000;
 const TICK_MS = 10_000;
 
-/** A buffered event with its time parsed once (the comparator and the release loop need it). */
+/**
+ * A buffered event with its time parsed once (the comparator and the release
+ * loop need it), and the one state key it is for, if any.
+ */
 interface Held {
   t: number;
   e: MailEvent;
+  k?: StateKey | undefined;
 }
 
 const order = (a: Held, b: Held) => a.t - b.t || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0);
-const hold = (e: MailEvent): Held => ({ t: Date.parse(e.ts), e });
+const hold = (e: MailEvent, k?: StateKey): Held => ({ t: Date.parse(e.ts), e, k });
 
 export class DetectorEngine {
   private readonly running: Running[] = [];
-  private readonly enrichers: { id: string; instance: Enricher }[] = [];
+  private readonly enrichers: { id: string; key: StateKey; instance: Enricher }[] = [];
   private buffer = new TinyQueue<Held>([], order);
   private maxTs = Number.NEGATIVE_INFINITY;
   /** Newest event time per input lane (topic/partition). */
@@ -81,11 +86,16 @@ export class DetectorEngine {
     const keys = opts.keys ? new Set(opts.keys) : undefined;
     for (const { detection, config } of opts.detections) {
       if (detection.enrich && (!keys || keys.has(detection.enrich.key))) {
-        this.enrichers.push({ id: detection.id, instance: detection.enrich.create(config, opts.ctx) });
+        this.enrichers.push({
+          id: detection.id,
+          key: detection.enrich.key,
+          instance: detection.enrich.create(config, opts.ctx),
+        });
       }
       if (!keys || keys.has(detection.key)) {
         this.running.push({
           id: detection.id,
+          key: detection.key,
           kinds: new Set(detection.kinds),
           instance: detection.create(config, opts.ctx),
         });
@@ -93,17 +103,53 @@ export class DetectorEngine {
     }
   }
 
-  /** Accepts one event from input `lane`; returns the findings of the events this released. */
-  ingest(e: MailEvent, lane = ""): Finding[] {
+  /**
+   * Lanes assigned to this engine hold the watermark back until they deliver
+   * (or are retired as quiet): otherwise the first lane to deliver would
+   * release events that another lane's backlog precedes.
+   */
+  expectLanes(lanes: string[]): void {
+    const known = [...this.lanes.keys()];
+    for (const lane of lanes) {
+      if (!known.some((k) => k === lane || k.startsWith(`${lane}/`))) this.lanes.set(lane, Number.NEGATIVE_INFINITY);
+    }
+  }
+
+  /**
+   * Accepts one event from input `lane`; returns the findings of the events
+   * this released. `key`: the event is only for the detections of that state
+   * key (a repartitioned copy: the same event arrives once per key).
+   */
+  ingest(e: MailEvent, lane = "", key?: StateKey): Finding[] {
     const t = Date.parse(e.ts);
     this.counters.events += 1;
-    if (t > (this.lanes.get(lane) ?? Number.NEGATIVE_INFINITY)) this.lanes.set(lane, t);
+    this.see(lane, t);
     if (t < this.frontier) {
       this.counters.late += 1;
-      return this.evaluate(e, t);
+      return this.evaluate(e, t, key, true);
     }
-    this.buffer.push({ t, e });
+    this.buffer.push({ t, e, k: key });
     if (t > this.maxTs) this.maxTs = t;
+    return this.release(this.watermark() - this.opts.allowedLatenessMs);
+  }
+
+  /**
+   * A lane is known (holds the watermark back) and has delivered up to `t`.
+   * A writer's sub-lane ("<lane>/<writer>") takes over from its lane's
+   * placeholder.
+   */
+  private see(lane: string, t: number): void {
+    const prev = this.lanes.get(lane);
+    if (prev === undefined) {
+      const parent = lane.slice(0, lane.lastIndexOf("/"));
+      if (this.lanes.get(parent) === Number.NEGATIVE_INFINITY) this.lanes.delete(parent);
+    }
+    if (prev === undefined || t > prev) this.lanes.set(lane, t);
+  }
+
+  /** `lane`'s source says it has nothing before `t` (-Infinity: it exists, nothing yet); returns what that released. */
+  markLane(lane: string, t: number): Finding[] {
+    this.see(lane, t);
     return this.release(this.watermark() - this.opts.allowedLatenessMs);
   }
 
@@ -134,21 +180,21 @@ export class DetectorEngine {
     const out: Finding[] = [];
     for (let h = this.buffer.peek(); h !== undefined && h.t <= upTo; h = this.buffer.peek()) {
       this.buffer.pop();
-      const { t, e } = h;
+      const { t, e, k } = h;
       this.frontier = Math.max(this.frontier, t);
-      for (const f of this.evaluate(e, t)) out.push(f);
+      for (const f of this.evaluate(e, t, k)) out.push(f);
     }
     if (Number.isFinite(upTo) && upTo > this.frontier && this.buffer.length === 0) this.frontier = upTo;
     for (const f of this.tick(this.frontier)) out.push(f);
     return out;
   }
 
-  private evaluate(e: MailEvent, t: number): Finding[] {
-    for (const { instance } of this.enrichers) instance.onEvent(e, t);
-    this.opts.onRelease?.(e);
+  private evaluate(e: MailEvent, t: number, key: StateKey | undefined, late = false): Finding[] {
+    for (const en of this.enrichers) if (key === undefined || en.key === key) en.instance.onEvent(e, t);
+    this.opts.onRelease?.(e, late);
     const out: Finding[] = [];
     for (const r of this.running) {
-      if (!r.kinds.has(e.kind)) continue;
+      if (!r.kinds.has(e.kind) || (key !== undefined && r.key !== key)) continue;
       for (const f of r.instance.onEvent(e, t)) this.emit(f, out);
     }
     return out;
@@ -193,7 +239,7 @@ export class DetectorEngine {
       frontier: this.frontier,
       lastTick: this.lastTick,
       lastEvict: this.lastEvict,
-      buffered: this.buffer.data.slice(0, this.buffer.length).map((h) => h.e),
+      buffered: this.buffer.data.slice(0, this.buffer.length).map(({ e, k }) => (k ? { e, k } : { e })),
       emitted: [...this.emitted],
       counters: { ...this.counters },
       detections: Object.fromEntries(this.running.map((r) => [r.id, r.instance.snapshot()])),
@@ -204,11 +250,15 @@ export class DetectorEngine {
   restore(s: EngineSnapshot): void {
     this.maxTs = s.maxTs ?? Number.NEGATIVE_INFINITY;
     this.lanes.clear();
-    for (const [lane, t] of s.lanes ?? []) this.lanes.set(lane, t);
+    // JSON has no -Infinity: a lane that had not delivered yet comes back as null.
+    for (const [lane, t] of s.lanes ?? []) this.lanes.set(lane, t ?? Number.NEGATIVE_INFINITY);
     this.frontier = s.frontier ?? Number.NEGATIVE_INFINITY;
     this.lastTick = s.lastTick ?? Number.NEGATIVE_INFINITY;
     this.lastEvict = s.lastEvict ?? Number.NEGATIVE_INFINITY;
-    this.buffer = new TinyQueue<Held>(s.buffered.map(hold), order);
+    this.buffer = new TinyQueue<Held>(
+      s.buffered.map(({ e, k }) => hold(e, k)),
+      order,
+    );
     this.emitted.clear();
     for (const [id, score] of s.emitted) this.emitted.set(id, score);
     this.counters = { ...s.counters };
@@ -224,7 +274,7 @@ export interface EngineSnapshot {
   frontier: number;
   lastTick: number;
   lastEvict: number;
-  buffered: MailEvent[];
+  buffered: { e: MailEvent; k?: StateKey }[];
   emitted: [string, number][];
   counters: { events: number; late: number; findings: number };
   detections: Record<string, unknown>;

@@ -1,13 +1,22 @@
 // The last stage, on the single-partition findings topic: findings of every
 // detector instance meet here in one order. The correlator chains them into
-// incidents; findings and incidents are written to ClickHouse; then — only for
-// what is new or ranks higher than what the store already had, so a replay or
-// a restart after a crash never alerts twice — they go to the alerts topic
-// and the notifiers.
+// incidents; what is new or ranks higher than what was alerted before goes to
+// the notifiers' durable outboxes and the alerts topic; then findings and
+// incidents are written to ClickHouse.
+//
+// Alerts go out before the store write: a crash between the two must not lose
+// an alert, and the store is only the record of findings, not of alerts. What
+// was alerted is the alerts topic itself (alerts-ledger.ts), read back when
+// this stage gains the findings topic (start, restart, rebalance) and kept up
+// to date as it sends; the store's scores cover what the topic no longer
+// retains. A crash after the outbox append and before the topic send re-sends
+// the notices (same notice ids, stable dedup keys at the receivers):
+// notification is at-least-once, the alerts topic once.
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Finding } from "../core/finding.js";
 import type { Correlator, Incident } from "../correlator/correlator.js";
 import { BatchWriter } from "../store/batch-writer.js";
+import type { AlertsLedger } from "./alerts-ledger.js";
 import type { SendBatch, StageHandler, StageMessage } from "./stage.js";
 
 export type Alert = { type: "finding"; finding: Finding } | { type: "incident"; incident: Incident };
@@ -17,6 +26,8 @@ export interface FindingsStageOptions {
   send: SendBatch;
   alertsTopic: string;
   correlator: Correlator;
+  /** Reads back what the alerts topic holds. */
+  ledger: AlertsLedger;
   /** Suppressions and allow-lists of the alert workflow. */
   accept?: (f: Finding) => boolean;
   notify?: (alerts: Alert[]) => Promise<void>;
@@ -47,6 +58,8 @@ export class FindingsStage implements StageHandler {
   private readonly incidents: BatchWriter<ReturnType<typeof incidentRow>>;
   received = 0;
   alerted = 0;
+  /** Finding id → highest score alerted; undefined until read back from the alerts topic. */
+  private sent: Map<string, number> | undefined;
   /** Newest finding time seen: incidents quiet for a horizon before it are closed. */
   private latest = Number.NEGATIVE_INFINITY;
 
@@ -69,18 +82,46 @@ export class FindingsStage implements StageHandler {
     this.received += batch.length;
     const accepted = this.opts.accept ? batch.filter(this.opts.accept) : batch;
     if (accepted.length === 0) return;
-    const known = await this.storedScores(accepted.map((f) => f.id));
+    // A local: a rebalance may reset the ledger while this batch is under way.
+    const sent = this.sent ?? (await this.opts.ledger());
+    this.sent = sent;
+    const stored = await this.storedScores(accepted.map((f) => f.id));
     const incidents = new Map<string, Incident>();
     for (const f of accepted) {
       for (const i of this.opts.correlator.onFinding(f)) incidents.set(i.id, i);
       this.latest = Math.max(this.latest, Date.parse(f.ts));
     }
     this.opts.correlator.evict(this.latest - this.opts.correlator.horizonMs);
-    await this.findings.write(accepted.map((f) => findingRow(f, this.opts.correlator.incidentOf(f.id) ?? "")));
+    await this.alert(accepted, incidents, stored, sent);
+    // A re-fired finding keeps the time it first fired: rows of one id share
+    // the sorting key (ts, id), so the store's FINAL shows it once, as updated.
+    const first = new Map<string, string>();
+    for (const f of accepted) {
+      const t = stored.get(f.id)?.ts;
+      if (!first.has(f.id)) first.set(f.id, t !== undefined && t < ms(f.ts) ? new Date(t).toISOString() : f.ts);
+    }
+    await this.findings.write(
+      accepted.map((f) =>
+        findingRow({ ...f, ts: first.get(f.id) ?? f.ts }, this.opts.correlator.incidentOf(f.id) ?? ""),
+      ),
+    );
     await this.incidents.write([...incidents.values()].map(incidentRow));
     await Promise.all([this.findings.flush(), this.incidents.flush()]);
+  }
 
-    const fresh = accepted.filter((f) => (known.get(f.id) ?? -1) < f.score);
+  /** Alerts for the findings that rank higher than anything alerted (or stored) for their id, and their incidents. */
+  private async alert(
+    batch: Finding[],
+    incidents: Map<string, Incident>,
+    stored: Map<string, { score: number; ts: number }>,
+    sent: Map<string, number>,
+  ): Promise<void> {
+    const fresh: Finding[] = [];
+    for (const f of batch) {
+      if (Math.max(sent.get(f.id) ?? -1, stored.get(f.id)?.score ?? -1) >= f.score) continue;
+      fresh.push(f);
+      sent.set(f.id, f.score);
+    }
     const alerts: Alert[] = [
       ...fresh.map((finding): Alert => ({ type: "finding", finding })),
       ...[...incidents.values()]
@@ -88,6 +129,7 @@ export class FindingsStage implements StageHandler {
         .map((incident): Alert => ({ type: "incident", incident })),
     ];
     if (alerts.length === 0) return;
+    await this.opts.notify?.(alerts);
     await this.opts.send([
       {
         topic: this.opts.alertsTopic,
@@ -97,18 +139,22 @@ export class FindingsStage implements StageHandler {
         })),
       },
     ]);
-    await this.opts.notify?.(alerts);
     this.alerted += alerts.length;
   }
 
-  /** Scores the store already holds for these ids (what was alerted before a crash or replay). */
-  private async storedScores(ids: string[]): Promise<Map<string, number>> {
+  /**
+   * The highest score the store holds for these ids (alerted before, possibly
+   * beyond the topic's retention) and when each first fired.
+   */
+  private async storedScores(ids: string[]): Promise<Map<string, { score: number; ts: number }>> {
     const rs = await this.opts.client.query({
-      query: "SELECT id, max(score) AS score FROM findings WHERE id IN {ids:Array(String)} GROUP BY id",
+      query:
+        "SELECT id, max(score) AS score, toUnixTimestamp64Milli(min(ts)) AS ts FROM findings WHERE id IN {ids:Array(String)} GROUP BY id",
       query_params: { ids },
       format: "JSONEachRow",
     });
-    return new Map((await rs.json<{ id: string; score: number }>()).map((r) => [r.id, Number(r.score)]));
+    const rows = await rs.json<{ id: string; score: number; ts: string | number }>();
+    return new Map(rows.map((r) => [r.id, { score: Number(r.score), ts: Number(r.ts) }]));
   }
 
   async flush(): Promise<void> {
@@ -119,7 +165,13 @@ export class FindingsStage implements StageHandler {
     return this.opts.correlator.snapshot();
   }
 
+  assigned(): void {
+    // Another instance may have alerted since this one last read the ledger.
+    this.sent = undefined;
+  }
+
   restore(state: unknown): void {
     this.opts.correlator.restore(state);
+    this.sent = undefined;
   }
 }

@@ -1,13 +1,13 @@
 // Decoding Kafka records into events at the edge: a record that is not a valid
 // event goes to the dead-letter topic with its reason and is counted; it never
 // stops the stage.
-import type { Message } from "kafkajs";
+import type { IHeaders, Message } from "kafkajs";
 import { type MailEvent, validateEvent } from "../../events/event.js";
 import type { StageMessage } from "./stage.js";
 
 export interface DecodedBatch {
-  /** Valid events with the input lane (topic/partition) they came from. */
-  events: { event: MailEvent; lane: string }[];
+  /** Valid events with the input lane (topic/partition) they came from and the record's headers. */
+  events: { event: MailEvent; lane: string; headers: IHeaders | undefined }[];
   deadLetters: { topic: string; messages: Message[] };
 }
 
@@ -20,7 +20,7 @@ export function decodeEvents(messages: StageMessage[], deadletterTopic: string):
     try {
       const r = validateEvent(JSON.parse(text));
       if (r.ok) {
-        events.push({ event: r.event, lane: `${topic}/${partition}` });
+        events.push({ event: r.event, lane: `${topic}/${partition}`, headers: message.headers });
         continue;
       }
       reason = r.reason;

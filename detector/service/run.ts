@@ -8,6 +8,7 @@ import { createMetricsRegistry } from "../../telemetry/metrics.js";
 import { resolveApiTokens } from "../api/config.js";
 import { type RunningApi, startApiServer } from "../api/server.js";
 import { SuppressionFilter } from "../api/suppressions.js";
+import { networksFromConfig } from "../forensics/networks.js";
 import { createNotificationRouter } from "../sinks/notifiers/router.js";
 import type { Store } from "../store/client.js";
 import type { Alert } from "./findings-stage.js";
@@ -53,8 +54,10 @@ export async function startDetector(
       store: deps.store.client,
       tokens: resolveApiTokens(cfg.api),
       metrics,
-      readiness: () => ({ ready: true }),
+      readiness: () => service.readiness(),
+      status: () => service.status(),
       onAlertAction: router.onAlertAction,
+      networks: networksFromConfig(cfg.detector.networks),
     });
     return { service, api, stop: () => stopAll(api) };
   } catch (e) {

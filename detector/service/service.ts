@@ -9,7 +9,9 @@ import { topicsFor } from "../../events/topics.js";
 import type { Logger } from "../../telemetry/log.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { createCorrelator } from "../correlator/correlator.js";
-import type { Store } from "../store/client.js";
+import { hash32 } from "../state/compact-table.js";
+import { firstLine, type Store } from "../store/client.js";
+import { alertsLedger } from "./alerts-ledger.js";
 import { Archiver } from "./archiver.js";
 import { DetectionStage } from "./detection-stage.js";
 import { configuredDetections } from "./detections-config.js";
@@ -86,7 +88,8 @@ export class DetectorService {
 
     const engine = {
       detections,
-      ctx: { networks },
+      // Every instance of this deployment hashes alike (see DetectionContext).
+      ctx: { networks, seed: d.hashSeed ?? hash32(d.groupId, 0) },
       allowedLatenessMs: d.allowedLatenessSeconds * 1000,
       idleEvictionMs: d.idleEvictionDays * 86_400_000,
     };
@@ -104,6 +107,7 @@ export class DetectorService {
       repartition: true,
       networks,
       topics,
+      partitions: cfg.kafka.topics.partitions,
       idleMs: d.idleFlushSeconds * 1000,
       send,
     });
@@ -113,6 +117,7 @@ export class DetectorService {
       repartition: false,
       networks,
       topics,
+      partitions: cfg.kafka.topics.partitions,
       idleMs: d.idleFlushSeconds * 1000,
       send,
     });
@@ -122,6 +127,7 @@ export class DetectorService {
       send,
       correlator: createCorrelator(d.correlator, { networks }),
       alertsTopic: topics.alerts,
+      ledger: alertsLedger(deps.kafka, topics.alerts, d.groupId),
       ...(deps.accept ? { accept: deps.accept } : {}),
       ...(deps.notify ? { notify: deps.notify } : {}),
     });
@@ -176,6 +182,22 @@ export class DetectorService {
       archived: this.archiver?.archived ?? 0,
       late: (a?.late ?? 0) + (b?.late ?? 0),
     };
+  }
+
+  /**
+   * Ready once every stage's consumer holds its group assignment and the
+   * store answers a query; otherwise the reasons it is not.
+   */
+  async readiness(): Promise<{ ready: boolean; reasons?: string[] }> {
+    const reasons = this.stages
+      .filter((s) => !s.joined)
+      .map((s) => `stage ${s.name} has not joined its consumer group`);
+    if (this.stages.length === 0) reasons.push("the detector has not started");
+    await this.deps.store.client
+      .query({ query: "SELECT 1", format: "JSONEachRow" })
+      .then((rs) => rs.json())
+      .catch((e: unknown) => reasons.push(`store: ${firstLine(e)}`));
+    return reasons.length === 0 ? { ready: true } : { ready: false, reasons };
   }
 
   /**

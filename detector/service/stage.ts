@@ -73,6 +73,8 @@ export interface StageHandler {
   flush(): Promise<void>;
   /** Called while the input is idle (live mode, end of a replay), with how long it has been. */
   idle?(idleForMs: number): Promise<void>;
+  /** The input lanes (topic/partition) this instance was assigned. */
+  assigned?(lanes: string[]): void;
   /** Some input lanes (topic/partition) delivered nothing for an idle period. */
   lanesIdle?(lanes: string[]): Promise<void>;
   snapshot(): unknown;
@@ -112,10 +114,19 @@ export class Stage {
   private lastMessage = Date.now();
   /** Wall time of the last batch per lane ("topic/partition"). */
   private readonly laneSeen = new Map<string, number>();
+  /**
+   * Lanes read to their end. Only these can be quiet: a lane with a backlog
+   * delivers nothing while the stage is busy with the others, and retiring it
+   * would make its events late (findings would depend on timing).
+   */
+  private readonly caughtUp = new Set<string>();
+  private assignedLanes = new Set<string>();
   private idleTimer: NodeJS.Timeout | undefined;
   /** Serializes batch handling, idle flushes and checkpoints. */
   private lock: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The consumer has joined its group and holds an assignment. */
+  joined = false;
   processed = 0;
 
   get name(): string {
@@ -150,13 +161,26 @@ export class Stage {
       });
     }
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const lanes: string[] = [];
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const offset = this.offsets[`${topic}:${partition}`];
           if (offset !== undefined) this.consumer.seek({ topic, partition, offset });
+          lanes.push(`${topic}/${partition}`);
         }
       }
+      // An assigned lane that never delivers is retired as quiet after the idle period.
+      this.assignedLanes = new Set(lanes);
+      for (const lane of lanes) if (!this.laneSeen.has(lane)) this.laneSeen.set(lane, Date.now());
+      this.opts.handler.assigned?.(lanes);
+      this.markEmptyLanes(lanes).catch((e) => this.opts.log.warn({ err: e, stage: this.opts.name }, "offsets"));
+      this.joined = true;
     });
+    for (const left of [this.consumer.events.REBALANCING, this.consumer.events.CRASH, this.consumer.events.STOP]) {
+      this.consumer.on(left, () => {
+        this.joined = false;
+      });
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.opts.topics, fromBeginning: true });
     await this.consumer.run({
@@ -167,7 +191,11 @@ export class Stage {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         await this.locked(async () => {
           this.lastMessage = Date.now();
-          this.laneSeen.set(`${batch.topic}/${batch.partition}`, this.lastMessage);
+          const lane = `${batch.topic}/${batch.partition}`;
+          this.laneSeen.set(lane, this.lastMessage);
+          const end = BigInt(batch.lastOffset()) + 1n;
+          if (end >= BigInt(batch.highWatermark)) this.caughtUp.add(lane);
+          else this.caughtUp.delete(lane);
           try {
             await this.opts.handler.handle(
               batch.messages.map((message) => ({ topic: batch.topic, partition: batch.partition, message })),
@@ -201,12 +229,15 @@ export class Stage {
         }
         if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
       }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "checkpoint failed"));
-    if (now - this.lastMessage >= this.opts.idleMs) {
-      this.laneSeen.clear();
+    // Idle means the input ended, not that the fetch stalled (a busy broker): only with every lane read to its end.
+    const ended = [...this.assignedLanes].every((lane) => this.caughtUp.has(lane));
+    if (now - this.lastMessage >= this.opts.idleMs && ended) {
       run(async () => this.opts.handler.idle?.(now - this.lastMessage));
       return;
     }
-    const quiet = [...this.laneSeen].filter(([, at]) => now - at >= this.opts.idleMs).map(([lane]) => lane);
+    const quiet = [...this.laneSeen]
+      .filter(([lane, at]) => now - at >= this.opts.idleMs && this.caughtUp.has(lane))
+      .map(([lane]) => lane);
     if (quiet.length === 0) return;
     for (const lane of quiet) this.laneSeen.delete(lane);
     run(async () => this.opts.handler.lanesIdle?.(quiet));
@@ -227,6 +258,15 @@ export class Stage {
       this.consumer.seek({ topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset });
     }
     await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  /** Assigned lanes with nothing to read from where this stage resumes are caught up from the start. */
+  private async markEmptyLanes(lanes: string[]): Promise<void> {
+    const ends = await this.topicOffsets("high");
+    for (const lane of lanes) {
+      const tp = lane.replace(/\/(\d+)$/, ":$1");
+      if (BigInt(this.offsets[tp] ?? "0") >= BigInt(ends[tp] ?? "0")) this.caughtUp.add(lane);
+    }
   }
 
   private async topicOffsets(end: "low" | "high"): Promise<Record<string, string>> {
@@ -254,10 +294,13 @@ export class Stage {
     await this.opts.handler.flush();
     this.checkpoints.save({ offsets: this.offsets, state: this.opts.handler.snapshot(), at: new Date().toISOString() });
     this.lastCheckpoint = Date.now();
-    const commits = Object.entries(this.offsets).map(([tp, offset]) => {
-      const i = tp.lastIndexOf(":");
-      return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset };
-    });
+    // Only the partitions this member owns: another member's progress is its own to commit.
+    const commits = Object.entries(this.offsets)
+      .map(([tp, offset]) => {
+        const i = tp.lastIndexOf(":");
+        return { topic: tp.slice(0, i), partition: Number(tp.slice(i + 1)), offset };
+      })
+      .filter((c) => this.assignedLanes.has(`${c.topic}/${c.partition}`));
     if (commits.length > 0) await this.consumer.commitOffsets(commits).catch(() => undefined);
   }
 

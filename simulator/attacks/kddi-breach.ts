@@ -9,11 +9,24 @@
 //   +25 min      credential_access     LDAP: Roundcube's service DN searches userPassword of every entry (slapd)
 //   +40 min      staging               tar/gzip by www-data under /var/tmp (auditd)
 //   +50 min      exfiltration          php-fpm → 203.0.113.66:443, hundreds of MB over ~40 min (ss)
-//   +100 min     defense_evasion       rm -rf of the staging directory (auditd)
+//   +100 min     (not labelled)        rm -rf of the staging directory (auditd): written to the
+//                                      log, but process execution is not in the event model
+//                                      (DESIGN §4), so no detector can be scored on it
 //   0.40 → 0.85  credential_access     SQL: SELECT username, password FROM mailbox in ~20 pages (mariadb audit + slow)
 //                exfiltration          after each page, tens of MB more to 203.0.113.67 (ss)
-//   0.55 → end   stolen_credential_use IMAP/POP logins with stolen passwords from 3 new networks
-import { type Activity, at, entities, type Flow, type Label, MINUTE_MS, type Sim } from "../context.js";
+//   0.55 → end   stolen_credential_use IMAP/POP logins with stolen passwords from 3 new networks, in
+//                                      sessions of ~15 accounts (not before day 2 of the run)
+import {
+  type Activity,
+  at,
+  DAY_MS,
+  entities,
+  type Flow,
+  HOUR_MS,
+  type Label,
+  MINUTE_MS,
+  type Sim,
+} from "../context.js";
 import { networkByCidr, networkOf } from "../networks.js";
 import { type Account, DN_ROUNDCUBE, type Host, LDAP_PEOPLE } from "../platform.js";
 import type { DbConn } from "../services.js";
@@ -44,12 +57,21 @@ export function kddiBreach(sim: Sim, id = "kddi-breach-1", scenario = "kddi-brea
     (_, i) => pageStart + ((pageEnd - pageStart) * (i + rng.next() * 0.5)) / pages,
   );
 
-  // Stolen-credential logins: victims, networks, a few addresses in each.
-  const useStart = at(sim, 0.55);
+  // Stolen-credential logins: victims, networks, a few addresses in each. The
+  // attacker's tooling works through the list in sessions, each from one
+  // network, ~15 accounts within half an hour. Sessions begin no earlier than
+  // two days into the run, so that in a short run too the accounts have the
+  // history of usual networks that a detector watching for weeks would have.
+  const useStart = Math.min(Math.max(at(sim, 0.55), sim.start + 2 * DAY_MS + HOUR_MS), sim.end - 2 * HOUR_MS);
   const victims = rng.shuffle(accounts.slice()).slice(0, Math.max(30, Math.floor(N * 0.02)));
   const loginNets = LOGIN_NETWORKS.map((c) => networkByCidr(c));
   const loginIps = loginNets.map((n) => addressPool(rng, [n], 3 + rng.int(3)));
-  const useTimes = victims.map(() => useStart + rng.next() * (sim.end - useStart - 10 * MINUTE_MS));
+  const sessions = Math.max(loginNets.length, Math.round(victims.length / 15));
+  const sessionStarts = Array.from(
+    { length: sessions },
+    () => useStart + rng.next() * (sim.end - useStart - 45 * MINUTE_MS),
+  );
+  const useTimes = victims.map((_, i) => (sessionStarts[i % sessions] ?? useStart) + rng.next() * 30 * MINUTE_MS);
 
   const stages = {
     ia: new StageTrace(),
@@ -57,7 +79,6 @@ export function kddiBreach(sim: Sim, id = "kddi-breach-1", scenario = "kddi-brea
     ldap: new StageTrace(),
     staging: new StageTrace(),
     exfil: new StageTrace(),
-    evasion: new StageTrace(),
     use: loginNets.map(() => new StageTrace()),
   };
   const pageLabels: Label[] = [];
@@ -157,7 +178,6 @@ export function kddiBreach(sim: Sim, id = "kddi-breach-1", scenario = "kddi-brea
           "/var/tmp",
           ["rm", "-rf", "/var/tmp/.sess_cache"],
         );
-        stages.evasion.hit(tr);
       }
       // SQL pages, each followed by a smaller upload.
       let lastPage = Number.NaN;
@@ -204,7 +224,7 @@ export function kddiBreach(sim: Sim, id = "kddi-breach-1", scenario = "kddi-brea
       for (const [i, a] of victims.entries()) {
         const t = useTimes[i] ?? 0;
         if (!inHour(t)) continue;
-        const k = rng.int(loginNets.length);
+        const k = (i % sessions) % loginNets.length;
         const ip = rng.pick(loginIps[k] ?? []);
         const changed = rng.chance(0.08);
         sim.svc.mailLogin(t, a.user, a, ip, rng.chance(0.7) ? "imap" : "pop3", changed ? 1 : 0, !changed);
@@ -264,17 +284,6 @@ export function kddiBreach(sim: Sim, id = "kddi-breach-1", scenario = "kddi-brea
             "the loot archived under /var/tmp by www-data",
             ["auditd"],
             entities({ hosts: [w], processes: ["tar", "gzip"] }),
-          ),
-        );
-        out.push(
-          attackLabel(
-            id,
-            scenario,
-            "defense_evasion",
-            ...span(stages.evasion),
-            "staging directory removed",
-            ["auditd"],
-            entities({ hosts: [w], processes: ["rm"] }),
           ),
         );
       }

@@ -43,7 +43,7 @@ export function monitoringNoise(sim: Sim): Activity {
           sim.end,
           "synthetic IMAP/SMTP logins every minute by the monitoring service, LDAP bind checks from the monitoring host",
           ["dovecot", "postfix", "slapd"],
-          ["auth.bruteforce", "auth.takeover"],
+          ["auth.bruteforce", "auth.takeover", "egress.smtp_exfil"],
           entities({
             accounts: [MONITOR_USER],
             source_ips: [MONITOR_IP, MONITOR_INTERNAL_IP],

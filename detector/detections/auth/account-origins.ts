@@ -97,7 +97,7 @@ export class AccountOriginsEnricher implements Enricher {
     this.table = new CompactTable({
       valueWords: ACCOUNT_ORIGINS_VALUE_WORDS,
       maxEntries: cfg.maxAccounts,
-      ...(seed !== undefined ? { seed } : {}),
+      seed: seed ?? ctx.seed,
     });
     this.facts = addressFacts(ctx.networks);
     this.warmMinutes = cfg.warmDays * 24 * 60;

@@ -435,9 +435,10 @@ class BruteforceInstance implements DetectionInstance {
   private readonly levels: Level[];
   private readonly facts: (ip: string) => AddressFacts;
   /** Slot hashes only tell members apart; the seed keeps hostile names from aliasing on purpose. */
-  private seed = randomSeed();
+  private seed: number;
 
   constructor(cfg: Config, ctx: DetectionContext) {
+    this.seed = ctx.seed ?? randomSeed();
     this.levels = [new Level("ip", cfg), new Level("network", cfg), new Level("asn", cfg)];
     this.facts = addressFacts(ctx.networks);
   }

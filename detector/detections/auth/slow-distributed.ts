@@ -80,7 +80,7 @@ class SlowDistributedInstance implements DetectionInstance {
     private readonly cfg: Config,
     ctx: DetectionContext,
   ) {
-    this.compact = new CompactTable({ valueWords: T1_VALUE_WORDS, maxEntries: cfg.maxAccounts });
+    this.compact = new CompactTable({ valueWords: T1_VALUE_WORDS, maxEntries: cfg.maxAccounts, seed: ctx.seed });
     this.suspects = new EntityTable(cfg.maxSuspects);
     this.facts = addressFacts(ctx.networks);
     this.windowMinutes = cfg.windowDays * 24 * 60;

@@ -52,3 +52,26 @@ test("internal addresses are not stuffing sources", () => {
   const events = range(40).map((i) => fail(T0 + i * 1000, `user${i}@example.net`, "10.1.2.3"));
   assert.deepEqual(run(stuffingDetection, events), []);
 });
+
+test("positive: a login that succeeds from a source already caught stuffing is stolen credential use", () => {
+  const events = [
+    ...range(20).map((i) => fail(T0 + i * 10_000, `user${i}@example.net`, "203.0.113.7")),
+    login(T0 + 21 * 10_000, "user99@example.net", "203.0.113.7"),
+  ];
+  const hits = run(stuffingDetection, events).filter((f) => f.stage === "stolen_credential_use");
+  assert.equal(hits.length, 1);
+  assert.equal(hits[0]?.entity, "user99@example.net");
+  assert.equal(hits[0]?.src_ip, "203.0.113.7");
+  assert.match(hits[0]?.summary ?? "", /user99@example\.net logged in successfully from 203\.0\.113\.7/);
+});
+
+test("negative: a success before the source was caught is not a hit", () => {
+  const events = [
+    login(T0, "user99@example.net", "203.0.113.7"),
+    ...range(20).map((i) => fail(T0 + (i + 1) * 10_000, `user${i}@example.net`, "203.0.113.7")),
+  ];
+  assert.deepEqual(
+    run(stuffingDetection, events).filter((f) => f.stage === "stolen_credential_use"),
+    [],
+  );
+});

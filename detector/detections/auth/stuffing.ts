@@ -72,7 +72,7 @@ class StuffingInstance implements DetectionInstance {
     s.accounts.prune(now - this.windowMs);
     if (success) {
       s.successes += 1;
-      return [];
+      return s.lastFired > 0 ? this.hit(e, ip, s, now) : [];
     }
     const account = accountOf(e);
     if (!account) return [];
@@ -108,6 +108,38 @@ class StuffingInstance implements DetectionInstance {
     ];
   }
 
+  /**
+   * A login that succeeded from a source already caught stuffing: that
+   * account's password is on the attacker's list (stolen credential use).
+   */
+  private hit(e: MailEvent, ip: string, s: SourceState, now: number): Finding[] {
+    const account = accountOf(e);
+    if (!account) return [];
+    const score = 90;
+    return [
+      {
+        id: findingId(stuffingDetection.id, `${ip} ${account}`, now),
+        ts: iso(now),
+        detection: stuffingDetection.id,
+        stage: "stolen_credential_use",
+        entity_type: "user",
+        entity: account,
+        user: account,
+        src_ip: ip,
+        ...(e.host ? { host: e.host } : {}),
+        score,
+        severity: severityOf(score),
+        observed: s.successes,
+        expected: 0,
+        window_start: iso(s.episodeStart),
+        window_end: iso(now),
+        evidence: [e.id],
+        summary: `${account} logged in successfully from ${ip}${this.facts(ip).where}, a source stuffing credentials (${s.accounts.size} accounts tried since ${iso(s.episodeStart).slice(11, 16)} UTC): the attacker has this password`,
+        details: { pattern: "stuffing_hit", failures: s.failures, successes: s.successes },
+      },
+    ];
+  }
+
   evict(before: number): number {
     return this.sources.evictIdle(before);
   }
@@ -135,13 +167,13 @@ export const stuffingDetection: Detection<Config> = {
   stage: "initial_access",
   attack: ["T1110.004"],
   rationale:
-    "A leaked credential list is replayed account by account: one address fails against many different accounts in minutes, with few successes. Per-IP failure counters of fail2ban-style tools see few failures per account and miss the breadth; counting distinct accounts per source does not.",
+    "A leaked credential list is replayed account by account: one address fails against many different accounts in minutes, with few successes. Per-IP failure counters of fail2ban-style tools see few failures per account and miss the breadth; counting distinct accounts per source does not. Once a source has been caught, each login that succeeds from it is a finding of its own (stage stolen_credential_use): that account's password is on the list.",
   falsePositives: [
     "A NAT gateway or webmail proxy in front of many users (its success ratio is high: raise maxSuccessRatio only with care; allow-list the proxy instead).",
     "A misconfigured multi-account client (one source, many accounts, all failing after a password rotation).",
   ],
   triage:
-    "Check the accounts tried (evidence) and whether any later succeeded from this source or its network (auth.takeover). Block the source at the edge; force-reset accounts that then logged in.",
+    "Check the accounts tried (evidence) and the logins that succeeded from this source (its stolen_credential_use findings) or its network (auth.takeover). Block the source at the edge; force-reset accounts that logged in.",
   method: "rule",
   kinds: ["auth"],
   key: "source",

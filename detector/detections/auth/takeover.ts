@@ -108,7 +108,8 @@ class TakeoverInstance implements DetectionInstance {
 
   private guessThenSuccess(e: MailEvent, account: string, origin: string, fails: number, now: number): Finding {
     const ip = e.src_ip as string;
-    const since = numberAttr(e, FAILS_ORIGIN_SINCE_ATTR) || now;
+    // A late event (see detector/core/engine.ts) may precede the run it ends.
+    const since = Math.min(numberAttr(e, FAILS_ORIGIN_SINCE_ATTR) || now, now);
     const f = this.facts(ip);
     const score = scoreAbove(fails, this.cfg.minFailures, 70);
     return {
@@ -176,7 +177,8 @@ class TakeoverInstance implements DetectionInstance {
     if (s.episodeStart > 0 && now - s.lastAbove > this.windowMs) s.episodeStart = 0;
     s.lastAbove = now;
     if (s.episodeStart === 0) {
-      s.episodeStart = (s.accounts.values().next().value as [number, string])[0];
+      // Oldest first by arrival; a late event may be older than all of them.
+      s.episodeStart = Math.min((s.accounts.values().next().value as [number, string])[0], now);
       s.lastFired = 0;
     }
     if (s.lastFired > 0 && n < 2 * s.lastFired) return undefined;
