@@ -87,7 +87,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Request ids in logs, never from the client.
     requestIdHeader: false,
     // Path parameters carry account names (forensics pivots): up to 512 characters, URL-encoded.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
   });
   const now = deps.now ?? (() => new Date());
   const repo = new AlertRepository(deps.store, now);
