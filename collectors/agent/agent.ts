@@ -102,6 +102,8 @@ export class Agent {
     const onAbort = () => stopShipping.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     const shipping = this.shipper.run(stopShipping.signal);
+    // One at start: a restarted agent is alive to the detector at once, not an interval later.
+    await this.spool.append([this.heartbeat()]);
     const heartbeat = setInterval(() => {
       this.spool.append([this.heartbeat()]).catch((e) => this.deps.log.error({ err: e }, "heartbeat"));
     }, this.cfg.heartbeatSeconds * 1000);
