@@ -1,6 +1,7 @@
 // The README's simulate → detect → replay → eval flow, with the built CLI as
 // child processes against the real broker and the embedded store, at a small
-// scale: the eval JSON is checked field by field against the issue's targets.
+// scale: the eval JSON is checked field by field against the issue's targets,
+// and `eval --offline` (the detector in-process) must give the same JSON.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -150,6 +151,11 @@ test("eval flow: simulate mixed, detect, replay, eval --json meets the targets",
       [],
       "no finding on a benign look-alike",
     );
+
+    // The in-process pipeline (what scores platform-scale runs) finds what the deployed detector found.
+    const offline = cli(["eval", "--offline", "--labels", join(sim, "labels.jsonl"), "--config", config, "--json"]);
+    lap("evaluated offline");
+    assert.deepEqual(JSON.parse(offline.stdout.trim().split("\n").at(-1) ?? "{}"), result);
   } finally {
     detect.kill("SIGTERM");
     assert.equal(await exited(detect), 0, detectErr.slice(-2000));

@@ -10,6 +10,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { REPLAY_HEARTBEAT_SECONDS } from "../../collectors/replay/replay.js";
 import { loadConfig } from "../../config/load.js";
 import { PACKAGE_ROOT } from "../../config/paths.js";
 import { detectorConfigSchema } from "../../config/roles.js";
@@ -162,7 +163,11 @@ export function registerDemo(program: Command): void {
         const { service } = running;
         say(`demo: detector API at ${running.api.url} while the demo runs (tokens: api.tokens in detector.yaml)`);
         say(`demo: replaying ${manifest.totals.lines} lines into Kafka at full speed; alerts print as they fire`);
-        const replayed = await replayDirectory(simDir, { speed: "max", heartbeatSeconds: "30" }, cfg.kafka);
+        const replayed = await replayDirectory(
+          simDir,
+          { speed: "max", heartbeatSeconds: String(REPLAY_HEARTBEAT_SECONDS) },
+          cfg.kafka,
+        );
         const expected = replayed.events + replayed.heartbeats;
         const deadline = Date.now() + 120_000;
         while (!service.drained(expected)) {

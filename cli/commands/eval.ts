@@ -5,14 +5,23 @@
 // findings and incidents of the simulated span and prints the table (stderr)
 // and, with --json, one JSON object (stdout). With no detector listening it
 // reads the store directly: whatever is there is final.
+//
+// With --offline no detector is involved: the directory beside the labels is
+// read through the agent's parsers into the detection engines and the
+// correlator in this process (detector/service/in-process.ts), with the
+// detector config's settings: a platform-scale simulation (tens of millions
+// of lines) is scored on one core, without a broker round trip per event.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
+import { mergedEvents, planReplay, REPLAY_HEARTBEAT_SECONDS } from "../../collectors/replay/replay.js";
 import type { DetectorConfig } from "../../config/roles.js";
 import { resolveApiTokens } from "../../detector/api/config.js";
 import type { Finding } from "../../detector/core/finding.js";
+import type { NetworkInfo } from "../../detector/core/networks.js";
 import type { Incident } from "../../detector/correlator/correlator.js";
+import { detectInProcess } from "../../detector/service/in-process.js";
 import { configuredNetworks } from "../../detector/service/networks-config.js";
 import type { DetectorStatus } from "../../detector/service/service.js";
 import { firstLine, openStore } from "../../detector/store/client.js";
@@ -22,11 +31,13 @@ import type { Manifest } from "../../simulator/simulate.js";
 import { ApiClient, ApiUnreachable } from "../api-client.js";
 import { loadDetectorConfig } from "../detector-config.js";
 import { UserError } from "../errors.js";
+import { replayProgress } from "../replay-progress.js";
 import { readResults } from "./demo.js";
 
 interface EvalOptions {
   labels: string;
   json?: boolean;
+  offline?: boolean;
   config?: string;
   api?: string;
   timeout: string;
@@ -108,6 +119,28 @@ async function fromApi(api: ApiClient, from: number, to: number): Promise<Result
   return { findings, incidents };
 }
 
+/** From the detector's API once it has caught up, else from the store as it is. */
+async function fromDetector(
+  opts: EvalOptions,
+  cfg: DetectorConfig,
+  end: number,
+  timeoutMs: number,
+  from: number,
+  to: number,
+): Promise<Results> {
+  const token = process.env.MAILWARDEN_API_TOKEN || resolveApiTokens(cfg.api)[0]?.token;
+  const api = new ApiClient(opts.api ?? `http://${cfg.api.host}:${cfg.api.port}`, token);
+  try {
+    const s = await waitForDetector(api, end, timeoutMs);
+    // Late events were evaluated out of order: a replay would not give the same findings.
+    say(`eval: the detector at ${api.base} has evaluated up to ${s.watermarks.events} (${s.late} events late)`);
+    return await fromApi(api, from, to);
+  } catch (e) {
+    if (!(e instanceof ApiUnreachable)) throw e;
+    return await fromStore(cfg, e.message);
+  }
+}
+
 async function fromStore(cfg: DetectorConfig, reason: string): Promise<Results> {
   if (!cfg.store.url && !existsSync(cfg.store.dataDir)) {
     throw new UserError(
@@ -128,6 +161,26 @@ async function fromStore(cfg: DetectorConfig, reason: string): Promise<Results> 
   }
 }
 
+/** The detector run in this process over the logs in `dir`, with a progress bar on a terminal. */
+async function inProcess(dir: string, cfg: DetectorConfig, networks: NetworkInfo): Promise<Results> {
+  const plan = planReplay(dir);
+  const bar = replayProgress("eval --offline", plan.bytes, process.stderr.isTTY);
+  const merged = mergedEvents(plan, { heartbeatSeconds: REPLAY_HEARTBEAT_SECONDS, onBytes: bar.onBytes });
+  const started = Date.now();
+  let r: Results;
+  try {
+    r = await detectInProcess(cfg.detector, networks, merged.events);
+  } finally {
+    bar.done();
+  }
+  const s = merged.stats();
+  const skipped = Object.entries(s.skipped).map(([k, v]) => `${k}=${v}`);
+  say(
+    `eval: ${s.lines} lines, ${s.events} events + ${s.heartbeats} heartbeats evaluated in this process in ${((Date.now() - started) / 1000).toFixed(1)} s${skipped.length ? `; skipped ${skipped.join(", ")}` : ""}`,
+  );
+  return r;
+}
+
 /** Only what happened in the simulated span: a shared store may hold other runs. */
 function within(r: Results, from: number, to: number): Results {
   const findings = r.findings.filter((f) => Date.parse(f.ts) >= from && Date.parse(f.ts) < to);
@@ -145,6 +198,10 @@ export function registerEval(program: Command): void {
       "--config <file>",
       "detector YAML: API address and tokens, store (default: detector.yaml beside the labels)",
     )
+    .option(
+      "--offline",
+      "no detector: run the detections and the correlator in this process over the logs beside the labels",
+    )
     .option("--api <url>", "the detector API's address (default: api.host and api.port of the config)")
     .option("--timeout <seconds>", "how long to wait for the detector to pass the end of the data", "600")
     .action(async (opts: EvalOptions) => {
@@ -157,27 +214,15 @@ export function registerEval(program: Command): void {
       const beside = join(dirname(opts.labels), "detector.yaml");
       const cfg = loadDetectorConfig(opts.config ?? (existsSync(beside) ? beside : undefined));
       cfg.detector.networks.asnTable ??= join(dirname(opts.labels), manifest.networks);
+      const networks = configuredNetworks(cfg.detector.networks);
 
       const from = Date.parse(manifest.start);
-      const end = Date.parse(manifest.end);
-      const to = end + AFTER_END_MS;
-      const token = process.env.MAILWARDEN_API_TOKEN || resolveApiTokens(cfg.api)[0]?.token;
-      const api = new ApiClient(opts.api ?? `http://${cfg.api.host}:${cfg.api.port}`, token);
-      let results: Results;
-      try {
-        const s = await waitForDetector(api, dataEnd(manifest), timeout * 1000);
-        // Late events were evaluated out of order: a replay would not give the same findings.
-        say(`eval: the detector at ${api.base} has evaluated up to ${s.watermarks.events} (${s.late} events late)`);
-        results = await fromApi(api, from, to);
-      } catch (e) {
-        if (!(e instanceof ApiUnreachable)) throw e;
-        results = await fromStore(cfg, e.message);
-      }
+      const to = Date.parse(manifest.end) + AFTER_END_MS;
+      const results = opts.offline
+        ? await inProcess(dirname(opts.labels), cfg, networks)
+        : await fromDetector(opts, cfg, dataEnd(manifest), timeout * 1000, from, to);
       const { findings, incidents } = within(results, from, to);
-      const result = evaluate(labels, findings, incidents, {
-        days: manifest.scale.days,
-        networks: configuredNetworks(cfg.detector.networks),
-      });
+      const result = evaluate(labels, findings, incidents, { days: manifest.scale.days, networks });
       say(formatEval(result));
       if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     });

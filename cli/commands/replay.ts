@@ -2,9 +2,8 @@
 // agent's parsers and producer into Kafka, in event-time order.
 import { existsSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { mergedEvents, planReplay } from "../../collectors/replay/replay.js";
+import { mergedEvents, planReplay, REPLAY_HEARTBEAT_SECONDS } from "../../collectors/replay/replay.js";
 import { createEventProducer, sendEvents } from "../../collectors/sinks/kafka.js";
 import type { KafkaConfig } from "../../config/common.js";
 import { loadConfig } from "../../config/load.js";
@@ -15,6 +14,7 @@ import { topicsFor } from "../../events/topics.js";
 import { createKafka } from "../../transport/kafka/client.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { UserError } from "../errors.js";
+import { replayProgress } from "../replay-progress.js";
 
 const BATCH = 10_000;
 
@@ -58,17 +58,8 @@ export async function replayDirectory(
     await admin.disconnect().catch(() => undefined);
   }
 
-  const bar = progress
-    ? new SingleBar({ format: "replay [{bar}] {percentage}% | {value}/{total} MB | {eta}s" })
-    : undefined;
-  bar?.start(Math.ceil(plan.bytes / 1e6), 0);
-  let bytes = 0;
-  const merged = mergedEvents(plan, {
-    heartbeatSeconds: hb,
-    onBytes: (n) => {
-      bytes += n;
-    },
-  });
+  const bar = replayProgress("replay", plan.bytes, progress);
+  const merged = mergedEvents(plan, { heartbeatSeconds: hb, onBytes: bar.onBytes });
   const startWall = Date.now();
   let startEvent: number | undefined;
   let batch: MailEvent[] = [];
@@ -88,7 +79,6 @@ export async function replayDirectory(
       // Awaited before the next send; handled now so a failure while parsing is not an unhandled rejection.
       inflight.catch(() => undefined);
       batch = [];
-      bar?.update(Math.floor(bytes / 1e6));
     }
     await inflight;
     if (batch.length > 0) await sendEvents(producer, batch, topics);
@@ -97,8 +87,7 @@ export async function replayDirectory(
     if (!(e instanceof Error && e.name.startsWith("KafkaJS"))) throw e;
     throw new UserError(`replay: sending to Kafka at ${kafkaCfg.brokers.join(",")} failed (${firstLine(e)})`, 1);
   } finally {
-    bar?.update(Math.ceil(plan.bytes / 1e6));
-    bar?.stop();
+    bar.done();
     await producer.disconnect().catch(() => undefined);
   }
   return { ...merged.stats(), first, last, files: plan.files.length, seconds: (Date.now() - startWall) / 1000 };
@@ -118,7 +107,11 @@ export function registerReplay(program: Command): void {
     .description("feed a directory of logs through the agent's parsers into Kafka, event time preserved")
     .argument("<dir>", "directory of <host>/<file>.log (a simulator output, with its manifest.json)")
     .option("--speed <max|N>", "max, or N times real time", "max")
-    .option("--heartbeat-seconds <n>", "agent heartbeat interval emitted per host while it has lines", "30")
+    .option(
+      "--heartbeat-seconds <n>",
+      "agent heartbeat interval emitted per host while it has lines",
+      String(REPLAY_HEARTBEAT_SECONDS),
+    )
     .option("--config <file>", "detector YAML (for the kafka section)")
     .action(async (dir: string, opts: ReplayOptions & { config?: string }) => {
       const cfg = loadConfig(detectorConfigSchema, opts.config ? { file: opts.config } : {});

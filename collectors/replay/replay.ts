@@ -90,6 +90,9 @@ function* heartbeats(host: string, span: { first: number; last: number }, everyM
   }
 }
 
+/** The agent's default heartbeat interval, which a replay imitates. */
+export const REPLAY_HEARTBEAT_SECONDS = 30;
+
 export interface ReplayStats {
   lines: number;
   events: number;

@@ -53,6 +53,7 @@ interface Running {
 
 const EVICT_EVERY_MS = 10 * 60_000;
 const TICK_MS = 10_000;
+const MAX_TICKED_GAP_MS = 86_400_000;
 
 /**
  * A buffered event with its time parsed once (the comparator and the release
@@ -104,15 +105,20 @@ export class DetectorEngine {
   }
 
   /**
-   * Lanes assigned to this engine hold the watermark back until they deliver
-   * (or are retired as quiet): otherwise the first lane to deliver would
-   * release events that another lane's backlog precedes.
+   * The lanes this engine reads now. New ones hold the watermark back until
+   * they deliver (or are retired as quiet): otherwise the first lane to
+   * deliver would release events that another lane's backlog precedes. Lanes
+   * not among them (their partitions moved to another instance), with their
+   * writers' sub-lanes, stop holding it back. Returns what that released.
    */
-  expectLanes(lanes: string[]): void {
+  assignLanes(lanes: string[]): Finding[] {
+    const under = (k: string, lane: string) => k === lane || k.startsWith(`${lane}/`);
+    for (const k of [...this.lanes.keys()]) if (!lanes.some((lane) => under(k, lane))) this.lanes.delete(k);
     const known = [...this.lanes.keys()];
     for (const lane of lanes) {
-      if (!known.some((k) => k === lane || k.startsWith(`${lane}/`))) this.lanes.set(lane, Number.NEGATIVE_INFINITY);
+      if (!known.some((k) => under(k, lane))) this.lanes.set(lane, Number.NEGATIVE_INFINITY);
     }
+    return this.release(this.watermark() - this.opts.allowedLatenessMs);
   }
 
   /**
@@ -181,12 +187,28 @@ export class DetectorEngine {
     for (let h = this.buffer.peek(); h !== undefined && h.t <= upTo; h = this.buffer.peek()) {
       this.buffer.pop();
       const { t, e, k } = h;
+      this.tickBefore(t, out);
       this.frontier = Math.max(this.frontier, t);
       for (const f of this.evaluate(e, t, k)) out.push(f);
     }
     if (Number.isFinite(upTo) && upTo > this.frontier && this.buffer.length === 0) this.frontier = upTo;
-    for (const f of this.tick(this.frontier)) out.push(f);
+    this.tickBefore(this.frontier, out);
     return out;
+  }
+
+  /**
+   * The detections' timers for every tick before `t`. Ticks sit on a fixed
+   * grid of event time and run between the events around them, so what a
+   * timer sees does not depend on how the input was batched or partitioned.
+   */
+  private tickBefore(t: number, out: Finding[]): void {
+    if (!Number.isFinite(t)) return;
+    // The first tick is the grid point at or before the first event.
+    if (!Number.isFinite(this.lastTick)) this.lastTick = (Math.floor(t / TICK_MS) - 1) * TICK_MS;
+    let g = (Math.floor(this.lastTick / TICK_MS) + 1) * TICK_MS;
+    // A gap of days (a stopped platform, a clock jump) is not ticked through in full.
+    if (t - g > MAX_TICKED_GAP_MS) g = Math.floor((t - MAX_TICKED_GAP_MS) / TICK_MS) * TICK_MS;
+    for (; g < t; g += TICK_MS) this.tick(g, out);
   }
 
   private evaluate(e: MailEvent, t: number, key: StateKey | undefined, late = false): Finding[] {
@@ -200,9 +222,7 @@ export class DetectorEngine {
     return out;
   }
 
-  private tick(now: number): Finding[] {
-    const out: Finding[] = [];
-    if (!Number.isFinite(now) || now - this.lastTick < TICK_MS) return out;
+  private tick(now: number, out: Finding[]): void {
     this.lastTick = now;
     for (const r of this.running) for (const f of r.instance.onTime?.(now) ?? []) this.emit(f, out);
     if (now - this.lastEvict >= EVICT_EVERY_MS) {
@@ -212,7 +232,6 @@ export class DetectorEngine {
       for (const en of this.enrichers) en.instance.evict(before);
       if (this.emitted.size > 100_000) this.emitted.clear();
     }
-    return out;
   }
 
   private emit(f: Finding, out: Finding[]): void {

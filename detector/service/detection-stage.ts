@@ -15,6 +15,7 @@ import { DetectorEngine, type EngineOptions, type EngineSnapshot } from "../core
 import type { Finding } from "../core/finding.js";
 import type { NetworkInfo } from "../core/networks.js";
 import { domainOf } from "../detections/auth/signals.js";
+import { repartitionCopies } from "./engines.js";
 import { decodeEvents } from "./records.js";
 import { controlMessages, controlOf, eventHeaders, type ReaderSnapshot, RepartitionReader } from "./repartition.js";
 import type { SendBatch, StageHandler, StageMessage } from "./stage.js";
@@ -72,11 +73,14 @@ export class DetectionStage implements StageHandler {
    * of one ASN meets on one partition.
    */
   private rekey(e: MailEvent, late: boolean): void {
-    if (e.kind !== "auth") return;
+    const copies = repartitionCopies(e);
+    if (copies.length === 0) return;
     const value = JSON.stringify(e);
     const headers = eventHeaders(this.writer, late);
-    if (e.src_ip) this.push(this.opts.topics.repartition.source, this.opts.networks.origin(e.src_ip), value, headers);
-    if (e.user) this.push(this.opts.topics.repartition.domain, domainOf(e.user.toLowerCase()), value, headers);
+    for (const { key, entity } of copies) {
+      const partitionKey = key === "source" ? this.opts.networks.origin(entity) : domainOf(entity.toLowerCase());
+      this.push(this.opts.topics.repartition[key], partitionKey, value, headers);
+    }
   }
 
   /**
@@ -131,10 +135,11 @@ export class DetectionStage implements StageHandler {
     this.opts.onDeadLetters?.(dead.length);
   }
 
-  assigned(lanes: string[]): void {
-    this.engine.expectLanes(lanes);
+  async assigned(lanes: string[]): Promise<void> {
+    this.reader.keep(lanes);
     // A writer holds the second stage back from the moment it has input, before its first event.
-    if (this.opts.repartition) this.repartitioned.push(...this.control({ hello: true }));
+    const hello = this.opts.repartition ? this.control({ hello: true }) : [];
+    await this.send(this.engine.assignLanes(lanes), hello);
   }
 
   private control(ctl: { hello: true } | { done: number }) {

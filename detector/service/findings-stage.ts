@@ -165,7 +165,7 @@ export class FindingsStage implements StageHandler {
     return this.opts.correlator.snapshot();
   }
 
-  assigned(): void {
+  async assigned(): Promise<void> {
     // Another instance may have alerted since this one last read the ledger.
     this.sent = undefined;
   }

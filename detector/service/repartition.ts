@@ -95,6 +95,13 @@ export class RepartitionReader {
       .map(([sub]) => sub);
   }
 
+  /** The partitions this instance reads now: the writers' word on the others no longer matters here. */
+  keep(lanes: string[]): void {
+    for (const sub of [...this.done.keys()]) {
+      if (!lanes.some((lane) => sub.startsWith(`${lane}/`))) this.done.delete(sub);
+    }
+  }
+
   snapshot(): ReaderSnapshot {
     return { marks: [...this.marks], done: [...this.done] };
   }

@@ -45,6 +45,8 @@ export async function startDetector(
   const stopAll = async (api?: RunningApi) => {
     await api?.close();
     await service.stop();
+    // What it evaluated, and how much of it late (out of order), for the operator.
+    deps.log.info({ status: service.status() }, "detector stopped");
     await router.stop();
     suppressions.stop();
   };

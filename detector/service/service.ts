@@ -9,12 +9,11 @@ import { topicsFor } from "../../events/topics.js";
 import type { Logger } from "../../telemetry/log.js";
 import { defaultTopicSpecs, ensureTopics } from "../../transport/kafka/topics.js";
 import { createCorrelator } from "../correlator/correlator.js";
-import { hash32 } from "../state/compact-table.js";
 import { firstLine, type Store } from "../store/client.js";
 import { alertsLedger } from "./alerts-ledger.js";
 import { Archiver } from "./archiver.js";
 import { DetectionStage } from "./detection-stage.js";
-import { configuredDetections } from "./detections-config.js";
+import { EVENT_KEYS, engineOptions, REPARTITION_KEYS } from "./engines.js";
 import { FindingsStage, type FindingsStageOptions } from "./findings-stage.js";
 import { configuredNetworks } from "./networks-config.js";
 import { Stage, serialSender } from "./stage.js";
@@ -71,7 +70,6 @@ export class DetectorService {
     const d = cfg.detector;
     const networks = configuredNetworks(d.networks);
     const topics = topicsFor(cfg.kafka.topicPrefix);
-    const detections = configuredDetections(d.detections, d.disabled);
     const admin = deps.kafka.admin();
     await admin.connect();
     await ensureTopics(
@@ -86,13 +84,7 @@ export class DetectorService {
     await this.producer.connect();
     const send = serialSender(this.producer);
 
-    const engine = {
-      detections,
-      // Every instance of this deployment hashes alike (see DetectionContext).
-      ctx: { networks, seed: d.hashSeed ?? hash32(d.groupId, 0) },
-      allowedLatenessMs: d.allowedLatenessSeconds * 1000,
-      idleEvictionMs: d.idleEvictionDays * 86_400_000,
-    };
+    const engine = engineOptions(d, networks);
     const common = {
       kafka: deps.kafka,
       stateDir: d.stateDir,
@@ -103,7 +95,7 @@ export class DetectorService {
     };
     const byAccount = new DetectionStage({
       engine,
-      keys: ["user", "host", "sender"],
+      keys: EVENT_KEYS,
       repartition: true,
       networks,
       topics,
@@ -113,7 +105,7 @@ export class DetectorService {
     });
     const bySource = new DetectionStage({
       engine,
-      keys: ["source", "domain"],
+      keys: REPARTITION_KEYS,
       repartition: false,
       networks,
       topics,

@@ -6,6 +6,7 @@
 // offsets) pair: nothing lost, and what is re-read was not yet in the state.
 // Offsets are committed to Kafka only after the checkpoint is written.
 import {
+  type Admin,
   CompressionTypes,
   type Consumer,
   type Kafka,
@@ -73,8 +74,8 @@ export interface StageHandler {
   flush(): Promise<void>;
   /** Called while the input is idle (live mode, end of a replay), with how long it has been. */
   idle?(idleForMs: number): Promise<void>;
-  /** The input lanes (topic/partition) this instance was assigned. */
-  assigned?(lanes: string[]): void;
+  /** The input lanes (topic/partition) this instance reads now (after a join or rebalance). */
+  assigned?(lanes: string[]): Promise<void>;
   /** Some input lanes (topic/partition) delivered nothing for an idle period. */
   lanesIdle?(lanes: string[]): Promise<void>;
   snapshot(): unknown;
@@ -125,6 +126,10 @@ export class Stage {
   /** Serializes batch handling, idle flushes and checkpoints. */
   private lock: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** A quietness check (it asks the broker for the partitions' ends) is under way. */
+  private checking = false;
+  private readonly admin: Admin;
+  private adminConnected: Promise<void> | undefined;
   /** The consumer has joined its group and holds an assignment. */
   joined = false;
   processed = 0;
@@ -142,6 +147,7 @@ export class Stage {
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     this.checkpoints = new CheckpointStore(opts.stateDir, opts.name);
+    this.admin = opts.kafka.admin();
   }
 
   async start(): Promise<void> {
@@ -169,10 +175,14 @@ export class Stage {
           lanes.push(`${topic}/${partition}`);
         }
       }
+      // Lanes another instance reads now are neither quiet nor caught up here.
+      for (const lane of [...this.laneSeen.keys()]) if (!lanes.includes(lane)) this.laneSeen.delete(lane);
+      for (const lane of [...this.caughtUp]) if (!lanes.includes(lane)) this.caughtUp.delete(lane);
       // An assigned lane that never delivers is retired as quiet after the idle period.
       this.assignedLanes = new Set(lanes);
       for (const lane of lanes) if (!this.laneSeen.has(lane)) this.laneSeen.set(lane, Date.now());
-      this.opts.handler.assigned?.(lanes);
+      // Before any batch of this assignment (the lock is first come, first served).
+      this.runLocked(async () => this.opts.handler.assigned?.(lanes));
       this.markEmptyLanes(lanes).catch((e) => this.opts.log.warn({ err: e, stage: this.opts.name }, "offsets"));
       this.joined = true;
     });
@@ -218,29 +228,52 @@ export class Stage {
 
   /** Quiet lanes stop holding the watermark back; a quiet input releases its buffered work. */
   private onTimer(): void {
+    if (this.checking) return;
     const now = Date.now();
-    const run = (fn: () => Promise<void>) =>
-      this.locked(async () => {
-        try {
-          await fn();
-        } catch (e) {
-          await this.recover(e);
-          return;
-        }
-        if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
-      }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "checkpoint failed"));
     // Idle means the input ended, not that the fetch stalled (a busy broker): only with every lane read to its end.
     const ended = [...this.assignedLanes].every((lane) => this.caughtUp.has(lane));
-    if (now - this.lastMessage >= this.opts.idleMs && ended) {
-      run(async () => this.opts.handler.idle?.(now - this.lastMessage));
-      return;
-    }
-    const quiet = [...this.laneSeen]
-      .filter(([lane, at]) => now - at >= this.opts.idleMs && this.caughtUp.has(lane))
-      .map(([lane]) => lane);
+    const idle = now - this.lastMessage >= this.opts.idleMs && ended;
+    const quiet = idle
+      ? [...this.assignedLanes]
+      : [...this.laneSeen]
+          .filter(([lane, at]) => now - at >= this.opts.idleMs && this.caughtUp.has(lane))
+          .map(([lane]) => lane);
     if (quiet.length === 0) return;
-    for (const lane of quiet) this.laneSeen.delete(lane);
-    run(async () => this.opts.handler.lanesIdle?.(quiet));
+    this.checking = true;
+    // The broker is asked outside the lock: batches go on meanwhile, and a lane that delivers is no longer quiet.
+    this.atEnd(quiet)
+      .then((atEnd) =>
+        this.runLocked(async () => {
+          // A lane that delivered meanwhile is not quiet; one that did not and is behind is not caught up.
+          const unchanged = (lane: string) => (this.laneSeen.get(lane) ?? now) <= now;
+          const still = atEnd.filter(unchanged);
+          for (const lane of quiet) if (!atEnd.includes(lane) && unchanged(lane)) this.caughtUp.delete(lane);
+          if (idle) {
+            if (this.lastMessage <= now && still.length === quiet.length)
+              await this.opts.handler.idle?.(now - this.lastMessage);
+          } else if (still.length > 0) {
+            for (const lane of still) this.laneSeen.delete(lane);
+            await this.opts.handler.lanesIdle?.(still);
+          }
+        }),
+      )
+      .catch((e) => this.opts.log.warn({ err: e, stage: this.opts.name }, "quiet lanes check failed"))
+      .finally(() => {
+        this.checking = false;
+      });
+  }
+
+  /** Handler work outside a batch: serialized with batches; a failure resumes from the last checkpoint. */
+  private runLocked(fn: () => Promise<void>): Promise<void> {
+    return this.locked(async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await this.recover(e);
+        return;
+      }
+      if (Date.now() - this.lastCheckpoint >= this.opts.checkpointMs) await this.checkpoint();
+    }).catch((e) => this.opts.log.error({ err: e, stage: this.opts.name }, "checkpoint failed"));
   }
 
   /**
@@ -262,25 +295,36 @@ export class Stage {
 
   /** Assigned lanes with nothing to read from where this stage resumes are caught up from the start. */
   private async markEmptyLanes(lanes: string[]): Promise<void> {
+    for (const lane of await this.atEnd(lanes)) this.caughtUp.add(lane);
+  }
+
+  /**
+   * The lanes whose position has reached their partition's end now. "Read to
+   * its end" at a lane's last batch goes stale while the stage is busy with
+   * other lanes: new records may wait in the fetch that it has not handled
+   * yet, and retiring that lane would make them late.
+   */
+  private async atEnd(lanes: string[]): Promise<string[]> {
     const ends = await this.topicOffsets("high");
-    for (const lane of lanes) {
+    return lanes.filter((lane) => {
       const tp = lane.replace(/\/(\d+)$/, ":$1");
-      if (BigInt(this.offsets[tp] ?? "0") >= BigInt(ends[tp] ?? "0")) this.caughtUp.add(lane);
-    }
+      return BigInt(this.offsets[tp] ?? "0") >= BigInt(ends[tp] ?? "0");
+    });
   }
 
   private async topicOffsets(end: "low" | "high"): Promise<Record<string, string>> {
-    const admin = this.opts.kafka.admin();
-    await admin.connect();
-    try {
-      const out: Record<string, string> = {};
-      for (const topic of this.opts.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) out[`${topic}:${p.partition}`] = p[end];
-      }
-      return out;
-    } finally {
-      await admin.disconnect();
+    // One admin connection for the stage's life: it is asked every second while lanes are quiet.
+    this.adminConnected ??= this.admin.connect().catch((e: unknown) => {
+      // Asked again at the next check (the broker may be back by then).
+      this.adminConnected = undefined;
+      throw e;
+    });
+    await this.adminConnected;
+    const out: Record<string, string> = {};
+    for (const topic of this.opts.topics) {
+      for (const p of await this.admin.fetchTopicOffsets(topic)) out[`${topic}:${p.partition}`] = p[end];
     }
+    return out;
   }
 
   private locked(fn: () => Promise<void>): Promise<void> {
@@ -313,5 +357,6 @@ export class Stage {
       this.opts.log.error({ err: e, stage: this.opts.name }, "final checkpoint failed"),
     );
     await this.consumer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
   }
 }

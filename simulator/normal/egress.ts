@@ -1,7 +1,8 @@
-// The socket poller's samples on every host, every SAMPLE_MS: the long-lived
-// internal service connections (Dovecot → LDAP, Roundcube → IMAP/LDAP/DB/SMTP,
-// Postfix → DB, relays), a handful of client connections, outbound SMTP on the
-// relays — plus whatever flows noise and attacks registered (backup, exfiltration).
+// The socket poller's samples on every host, every SAMPLE_MS and right after a
+// registered flow opens: the long-lived internal service connections (Dovecot
+// → LDAP, Roundcube → IMAP/LDAP/DB/SMTP, Postfix → DB, relays), a handful of
+// client connections, outbound SMTP on the relays — plus whatever flows noise
+// and attacks registered (backup, exfiltration).
 import { type Activity, flowRow, HOUR_MS, type Sim } from "../context.js";
 import { type ListenRow, type SocketRow, ssHeader, ssListen, ssSocket } from "../formats/ss.js";
 import { type Host, mix } from "../platform.js";
@@ -9,6 +10,8 @@ import { REMOTE_MX } from "../services.js";
 import { activity } from "./habits.js";
 
 export const SAMPLE_MS = 5 * 60_000;
+/** The agent's socket poller interval (its default). */
+const POLL_MS = 5000;
 
 export const DOVECOT = "/system.slice/dovecot.service";
 export const POSTFIX = "/system.slice/system-postfix.slice/postfix@-.service";
@@ -146,7 +149,7 @@ export function egressActivity(sim: Sim): Activity {
       for (const h of sim.platform.hosts) {
         const hostLinks = links.get(h.name) ?? [];
         const listen = listenersOf(h).map(ssListen);
-        for (let ts = t0 + (h.index % 60) * 1000; ts < t1; ts += SAMPLE_MS) {
+        for (const { ts, full } of sampleTimes(h, t0, t1)) {
           const rows: SocketRow[] = [];
           const frac = (ts - t0) / HOUR_MS;
           for (const [i, l] of hostLinks.entries()) {
@@ -167,7 +170,7 @@ export function egressActivity(sim: Sim): Activity {
               lastSend: 20 + rng.int(900),
             });
           }
-          clientSockets(h, load, rows);
+          if (full) clientSockets(h, load, rows);
           for (const f of sim.flows) {
             if (f.host === h.name && ts >= f.start && ts < f.end) rows.push(flowRow(f, ts));
           }
@@ -176,6 +179,23 @@ export function egressActivity(sim: Sim): Activity {
       }
     },
   };
+
+  /**
+   * The recorded samples (every SAMPLE_MS), and the poll right after each
+   * registered flow opens: the agent polls every POLL_MS, so a new
+   * connection shows within seconds, not at the next recorded sample. Those
+   * extra samples leave out the short-lived client sockets (sampled at random).
+   */
+  function sampleTimes(h: Host, t0: number, t1: number): { ts: number; full: boolean }[] {
+    const times = new Map<number, boolean>();
+    for (let ts = t0 + (h.index % 60) * 1000; ts < t1; ts += SAMPLE_MS) times.set(ts, true);
+    for (const f of sim.flows) {
+      if (f.host !== h.name || f.start < t0 || f.start >= t1) continue;
+      const ts = Math.ceil(f.start / POLL_MS) * POLL_MS;
+      if (ts < t1 && ts < f.end && !times.has(ts)) times.set(ts, false);
+    }
+    return [...times].sort(([a], [b]) => a - b).map(([ts, full]) => ({ ts, full }));
+  }
 
   /** A few short-lived client connections seen in this sample (new each time). */
   function clientSockets(h: Host, load: number, rows: SocketRow[]): void {

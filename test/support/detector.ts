@@ -9,7 +9,11 @@ import { join } from "node:path";
 import type { Kafka } from "kafkajs";
 import { parse, stringify } from "yaml";
 import { replayDirectory } from "../../cli/commands/replay.js";
+import { loadDetectorConfig } from "../../cli/detector-config.js";
+import { mergedEvents, planReplay, REPLAY_HEARTBEAT_SECONDS } from "../../collectors/replay/replay.js";
 import { kafkaSchema } from "../../config/common.js";
+import { detectInProcess } from "../../detector/service/in-process.js";
+import { configuredNetworks } from "../../detector/service/networks-config.js";
 import { topicsFor } from "../../events/topics.js";
 import { simulate } from "../../simulator/simulate.js";
 import { CLI } from "./agent.js";
@@ -33,6 +37,19 @@ export async function simulateSmallPlatform(dir: string, days = 2): Promise<void
   });
 }
 
+/**
+ * What the detector should find, as "detection id" → score: the in-process
+ * pipeline over the same logs with the same config, where every event is in
+ * order (no lane can go quiet, nothing is late). A deployment on the broker
+ * must find the same.
+ */
+export async function referenceFindings(simDir: string, config: string): Promise<Map<string, number>> {
+  const cfg = loadDetectorConfig(config);
+  const events = mergedEvents(planReplay(simDir), { heartbeatSeconds: REPLAY_HEARTBEAT_SECONDS }).events;
+  const { findings } = await detectInProcess(cfg.detector, configuredNetworks(cfg.detector.networks), events);
+  return new Map(findings.map((f) => [`${f.detection} ${f.id}`, f.score]));
+}
+
 /** A run's own topics and consumer groups, so runs on one broker never see each other. */
 export function runNames(label: string): { prefix: string; groupId: string } {
   const id = `${label}-${randomBytes(3).toString("hex")}`;
@@ -42,7 +59,12 @@ export function runNames(label: string): { prefix: string; groupId: string } {
 /** Replays the simulated logs into `prefix`'s topics; resolves with how many records were produced. */
 export async function replayInto(simDir: string, prefix: string): Promise<number> {
   const kafka = kafkaSchema.parse({ brokers, topicPrefix: prefix, topics: { partitions: PARTITIONS } });
-  const s = await replayDirectory(simDir, { speed: "max", heartbeatSeconds: "30" }, kafka, false);
+  const s = await replayDirectory(
+    simDir,
+    { speed: "max", heartbeatSeconds: String(REPLAY_HEARTBEAT_SECONDS) },
+    kafka,
+    false,
+  );
   return s.events + s.heartbeats;
 }
 

@@ -21,13 +21,13 @@ test("positive: a host stops heartbeating while another keeps the watermark movi
   assert.equal(f?.entity_type, "host");
   assert.equal(f?.stage, "defense_evasion");
   assert.equal(f?.window_start, new Date(last).toISOString());
-  // Limit max(3 × 30 s, 120 s) = 120 s: the first tick past it is mx1's heartbeat 150 s after.
-  assert.equal(f?.ts, new Date(last + 150 * S).toISOString());
-  assert.equal(f?.observed, 150);
+  // Limit max(3 × 30 s, 120 s) = 120 s: the first 10 s tick past it, which mx1's heartbeats carry the watermark to.
+  assert.equal(f?.ts, new Date(last + 130 * S).toISOString());
+  assert.equal(f?.observed, 130);
   assert.equal(f?.expected, 30);
   assert.equal(
     f?.summary,
-    `collector on imap1 silent for 150 s while other hosts keep reporting (last heartbeat ${new Date(last).toISOString()}; usually every 30 s; limit 120 s)`,
+    `collector on imap1 silent for 130 s while other hosts keep reporting (last heartbeat ${new Date(last).toISOString()}; usually every 30 s; limit 120 s)`,
   );
 });
 
