@@ -25,16 +25,23 @@ export function writeCollectorConfig(dir: string, host: string, sources: object[
   return file;
 }
 
-export function startAgent(config: string): ChildProcess & { stderrText: () => string } {
-  const child = spawn(process.execPath, [CLI, "collect", "--config", config], {
+export type CliChild = ChildProcess & { stderrText: () => string };
+
+/** The built CLI as a child process with JSON logs; its stderr is kept for assertion messages. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliChild {
+  const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, LOG_FORMAT: "json", LOG_LEVEL: "info" },
+    env: { ...process.env, LOG_FORMAT: "json", ...env },
   });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
   return Object.assign(child, { stderrText: () => stderr });
+}
+
+export function startAgent(config: string): CliChild {
+  return spawnCli(["collect", "--config", config], { LOG_LEVEL: "info" });
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {

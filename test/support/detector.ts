@@ -2,7 +2,7 @@
 // platform's input, each with its own topics, consumer groups, checkpoints and
 // embedded store, and reads back what they produced: the findings in the
 // store (through `mailwarden query`) and the records on the alerts topic.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { detectInProcess } from "../../detector/service/in-process.js";
 import { configuredNetworks } from "../../detector/service/networks-config.js";
 import { topicsFor } from "../../events/topics.js";
 import { simulate } from "../../simulator/simulate.js";
-import { CLI } from "./agent.js";
+import { CLI, type CliChild, spawnCli } from "./agent.js";
 import { brokers } from "./kafka.js";
 
 export const PARTITIONS = 3;
@@ -100,18 +100,10 @@ export function writeDetectorConfig(
   return file;
 }
 
-export type DetectorChild = ChildProcess & { stderrText: () => string };
+export type DetectorChild = CliChild;
 
 export function startDetectorProcess(config: string): DetectorChild {
-  const child = spawn(process.execPath, [CLI, "detect", "--config", config], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, LOG_FORMAT: "json", TZ: "UTC" },
-  });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return Object.assign(child, { stderrText: () => stderr });
+  return spawnCli(["detect", "--config", config], { TZ: "UTC" });
 }
 
 /** Stops a detector with SIGTERM (it checkpoints) and waits for its exit code. */
