@@ -9,8 +9,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { CliChild } from "./support/agent.js";
 import {
-  type DetectorChild,
   drained,
   joined,
   referenceFindings,
@@ -66,7 +66,7 @@ test("detect: two processes in one group find what one process finds", async (t)
   }
   // Each finds what the detector finds with every event in order (no lane quiet, nothing late).
   const reference = new Map([...(await referenceFindings(sim, oneConfig))].sort());
-  const stopped = (c: DetectorChild) => c.stderrText().match(/.*"detector stopped".*/)?.[0];
+  const stopped = (c: CliChild) => c.stderrText().match(/.*"detector stopped".*/)?.[0];
   assert.deepEqual(new Map([...expected].sort()), reference, `one process: ${stopped(one)}`);
   assert.deepEqual(new Map([...union].sort()), reference, `two processes: ${two.map(stopped).join("\n")}`);
 });

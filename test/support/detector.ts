@@ -100,9 +100,7 @@ export function writeDetectorConfig(
   return file;
 }
 
-export type DetectorChild = CliChild;
-
-export function startDetectorProcess(config: string): DetectorChild {
+export function startDetectorProcess(config: string): CliChild {
   return spawnCli(["detect", "--config", config], { TZ: "UTC" });
 }
 
