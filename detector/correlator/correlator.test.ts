@@ -130,6 +130,24 @@ test("the escalation follows the chain, one finding at a time", () => {
   assert.match(heads[1]?.summary ?? "", /^web1 → ldap1: initial access \(web\.exploit\), bulk read of 2\.0M/);
 });
 
+test("a passwd-file read is told as reads of a file, not as entries", () => {
+  const c = createCorrelator({}, ctx);
+  c.onFinding(
+    finding(T0, {
+      detection: "cred.bulk_read",
+      stage: "credential_access",
+      entity_type: "host_process",
+      entity: "web1/php-fpm",
+      host: "web1",
+      observed: 1, // one open of /etc/dovecot/users: every entry at once
+      score: 85,
+      details: { store: "file" },
+    }),
+  );
+  const [inc] = c.onFinding(story()[2] as Finding);
+  assert.equal(inc?.summary, "web1 → AS64777: 1 read of a password file, 812 MB out");
+});
+
 test("two stages without a dump are at least high; a dump and its exit are critical whatever the scores", () => {
   const c = createCorrelator({}, ctx);
   c.onFinding(

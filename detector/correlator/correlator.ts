@@ -150,6 +150,8 @@ interface StageTop {
   score: number;
   severity: Severity;
   observed: number;
+  /** The finding's `details.store`, what `observed` counts (absent in older checkpoints). */
+  store?: string;
   summary: string;
 }
 
@@ -446,6 +448,7 @@ class CorrelatorImpl implements Correlator {
         score: top?.finding_id === f.id ? Math.max(top.score, f.score) : f.score,
         severity: f.severity,
         observed: f.observed,
+        ...(typeof f.details?.store === "string" && { store: f.details.store }),
         summary: f.summary,
       };
     }
@@ -561,7 +564,7 @@ class CorrelatorImpl implements Correlator {
       severity = maxSeverity(severityOf(score), s.maxSeverity);
       const phrases = stages.map((st) => {
         const top = s.tops[st] as StageTop;
-        return phrase(top.detection, st, top.observed);
+        return phrase(top.detection, st, top.observed, top.store);
       });
       summary = `${pathOf(s.hosts, s.outside, s.users)}: ${phrases.join(", ")}`;
     }

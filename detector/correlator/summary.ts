@@ -47,13 +47,22 @@ export const STAGE_TEXT: Record<Stage, string> = {
 
 const plural = (n: number, one: string, many: string): string => (Math.round(n) === 1 ? one : many);
 
-/** Phrase per detection id, from the finding's `observed` number. */
-const PHRASES = new Map<string, (observed: number) => string>([
+/**
+ * Phrase per detection id, from the finding's `observed` number and, where the
+ * detection has one, its `details.store` (a passwd-file's `observed` counts reads).
+ */
+const PHRASES = new Map<string, (observed: number, store?: string) => string>([
   ["auth.bruteforce", (n) => `${formatCount(n)} failed ${plural(n, "login", "logins")}`],
   ["auth.stuffing", (n) => `failed logins to ${formatCount(n)} accounts`],
   ["auth.spray", (n) => `password spray over ${formatCount(n)} accounts`],
   ["auth.takeover", (n) => `${formatCount(n)} ${plural(n, "account", "accounts")} logged in from a new network`],
-  ["cred.bulk_read", (n) => `bulk read of ${formatCount(n)} password entries`],
+  [
+    "cred.bulk_read",
+    (n, store) =>
+      store === "file"
+        ? `${formatCount(n)} ${plural(n, "read", "reads")} of a password file`
+        : `bulk read of ${formatCount(n)} password ${plural(n, "entry", "entries")}`,
+  ],
   ["egress.volume", (n) => `${formatBytes(n)} out`],
   ["egress.new_destination", (n) => `${formatBytes(n)} to a new destination`],
   ["egress.rare_process", () => "a daemon that never connects out did"],
@@ -61,9 +70,9 @@ const PHRASES = new Map<string, (observed: number) => string>([
   ["agent.silent", () => "a collector went silent"],
 ]);
 
-export function phrase(detection: string, stage: Stage, observed: number): string {
+export function phrase(detection: string, stage: Stage, observed: number, store?: string): string {
   const p = PHRASES.get(detection);
-  return p ? p(observed) : `${STAGE_TEXT[stage]} (${detection})`;
+  return p ? p(observed, store) : `${STAGE_TEXT[stage]} (${detection})`;
 }
 
 /** "web1 → ldap1 → AS64666", at most `max` places of each kind, the rest counted. */
